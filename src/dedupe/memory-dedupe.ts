@@ -1,0 +1,52 @@
+import type { DedupeStore } from './store';
+
+export interface MemoryDedupeOptions {
+  /** How long a key is remembered, in seconds. */
+  readonly ttlSeconds: number;
+  /** Keys kept at most; past it the oldest are forgotten first. */
+  readonly maxEntries: number;
+}
+
+/**
+ * A Map in insertion order. Every key lives for the same time-to-live, so insertion order is expiry
+ * order: expired keys are swept from the front, O(1) amortized per insert, and memory stays bounded.
+ */
+export class MemoryDedupeStore implements DedupeStore {
+  private readonly entries = new Map<string, { eventId: string; expiresAtMs: number }>();
+  private readonly ttlMs: number;
+
+  constructor(private readonly options: MemoryDedupeOptions) {
+    this.ttlMs = options.ttlSeconds * 1000;
+  }
+
+  lookup(keys: readonly string[], nowMs: number): string | undefined {
+    for (const key of keys) {
+      const hit = this.entries.get(key);
+      if (hit && hit.expiresAtMs > nowMs) return hit.eventId;
+    }
+    return undefined;
+  }
+
+  remember(keys: readonly string[], eventId: string, nowMs: number): void {
+    this.sweep(nowMs);
+    const value = { eventId, expiresAtMs: nowMs + this.ttlMs };
+    for (const key of keys) {
+      this.entries.delete(key); // re-insert at the back, keeping insertion order equal to expiry order
+      this.entries.set(key, value);
+    }
+    while (this.entries.size > this.options.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+  }
+
+  size(): number {
+    return this.entries.size;
+  }
+
+  private sweep(nowMs: number): void {
+    for (const [key, value] of this.entries) {
+      if (value.expiresAtMs > nowMs) return;
+      this.entries.delete(key);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { systemNow, systemRandom, realSleep, type Now, type Random, type Sleep } from './clock';
+import type { Config } from './config';
+import { MemoryDedupeStore } from './dedupe/memory-dedupe';
+import type { DedupeStore } from './dedupe/store';
+import { MemoryHistoryStore } from './history/memory-store';
+import type { HistoryStore } from './history/store';
+import { createProcessor, type Processor } from './processing/processor';
+import { HandlerRegistry, logEvent } from './processing/registry';
+
+/** Everything the app needs, passed in: tests swap any part for a fake. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly now: Now;
+  readonly sleep: Sleep;
+  readonly random: Random;
+  /** A fresh unique id with a readable prefix: `evt_...`, `rej_...`, `dlv_...`. */
+  readonly newId: (prefix: string) => string;
+  readonly history: HistoryStore;
+  readonly dedupe: DedupeStore;
+  readonly registry: HandlerRegistry;
+  readonly processor: Processor;
+}
+
+export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger'>>;
+
+export const newUuidId = (prefix: string): string => `${prefix}_${randomUUID().replaceAll('-', '')}`;
+
+/**
+ * The real collaborators for a configuration. The default handler registry has one catch-all that logs
+ * each event; register your own on `deps.registry` (see the README).
+ */
+export function createDeps(config: Config, logger: Logger, overrides: DepsOverrides = {}): AppDeps {
+  const now = overrides.now ?? systemNow;
+  const history = overrides.history ?? new MemoryHistoryStore({ limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit });
+  const registry = overrides.registry ?? new HandlerRegistry().onAny(logEvent);
+  return {
+    config,
+    logger,
+    now,
+    sleep: overrides.sleep ?? realSleep,
+    random: overrides.random ?? systemRandom,
+    newId: overrides.newId ?? newUuidId,
+    history,
+    dedupe: overrides.dedupe ?? new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries }),
+    registry,
+    processor:
+      overrides.processor ??
+      createProcessor({
+        registry,
+        history,
+        logger,
+        now,
+        concurrency: config.processingConcurrency,
+        timeoutMs: config.processingTimeoutMs,
+      }),
+  };
+}

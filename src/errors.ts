@@ -1,0 +1,55 @@
+/**
+ * An error that knows how it is answered: HTTP status, a dotted machine-readable code and whether its
+ * message may be shown to the client (`expose`). Modelled on the `http-errors` objects that express and
+ * body-parser throw (`status`, `type`, `expose`).
+ */
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly expose: boolean;
+  /** Extra response headers, e.g. `Retry-After` on a 429. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { expose?: boolean; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.expose = options.expose ?? status < 500;
+    this.headers = options.headers ?? {};
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found') {
+    super(404, 'not_found', message);
+  }
+}
+
+/** A request whose input fails validation: 400 `request.invalid`, naming every bad field. */
+export class ValidationError extends AppError {
+  readonly fields: readonly { field: string; message: string }[];
+
+  constructor(fields: { field: string; message: string }[]) {
+    super(400, 'request.invalid', fields.map((f) => `${f.field}: ${f.message}`).join('; '));
+    this.fields = fields;
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string, message: string) {
+    super(409, code, message);
+  }
+}
+
+/** A webhook that failed verification: 401 with one of the SPEC section 1 codes. */
+export class VerificationError extends AppError {
+  constructor(code: string, message: string) {
+    super(401, code, message);
+  }
+}

@@ -1,0 +1,148 @@
+import { ValidationError } from '../errors';
+import { Deque } from './deque';
+import type { HistoryEntry, HistoryPage, HistoryQuery, HistoryStatus, HistoryStore, ProcessingState } from './store';
+
+interface Slot {
+  /** Insertion order across both lists: sorts newest first and is the page cursor. */
+  readonly seq: number;
+  readonly entry: HistoryEntry;
+}
+
+const bySeq = (slot: Slot): number => slot.seq;
+
+/**
+ * One bounded, insertion-ordered list with an index per event type. The oldest entry overall is also the
+ * oldest of its type, so eviction shifts both in O(1), and a filtered page never scans other types: page
+ * latency does not grow with the store's size.
+ */
+class BoundedList {
+  private readonly all = new Deque<Slot>();
+  private readonly byType = new Map<string, Deque<Slot>>();
+
+  constructor(private readonly limit: number) {}
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  /** Adds a slot and returns the one evicted to make room, if any. */
+  add(slot: Slot): Slot | undefined {
+    this.all.push(slot);
+    const type = slot.entry.eventType;
+    if (type !== null) {
+      let deque = this.byType.get(type);
+      if (!deque) this.byType.set(type, (deque = new Deque<Slot>()));
+      deque.push(slot);
+    }
+    if (this.all.length <= this.limit) return undefined;
+    const evicted = this.all.shift()!;
+    const evictedType = evicted.entry.eventType;
+    if (evictedType !== null) {
+      const deque = this.byType.get(evictedType)!;
+      deque.shift();
+      if (deque.length === 0) this.byType.delete(evictedType);
+    }
+    return evicted;
+  }
+
+  /** Slots older than `beforeSeq`, newest first, optionally of one event type. */
+  *walk(eventType: string | undefined, beforeSeq: number): Generator<Slot> {
+    const deque = eventType === undefined ? this.all : this.byType.get(eventType);
+    if (!deque) return;
+    for (let i = deque.lastIndexBelow(beforeSeq, bySeq); i >= 0; i -= 1) yield deque.at(i)!;
+  }
+
+  clear(): void {
+    this.all.clear();
+    this.byType.clear();
+  }
+}
+
+/** Merges two newest-first walks into one. */
+function* newestFirst(a: Generator<Slot>, b: Generator<Slot>): Generator<Slot> {
+  let x = a.next();
+  let y = b.next();
+  while (!x.done || !y.done) {
+    if (y.done || (!x.done && x.value.seq > y.value.seq)) {
+      yield x.value as Slot;
+      x = a.next();
+    } else {
+      yield y.value;
+      y = b.next();
+    }
+  }
+}
+
+function parseCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return Number.POSITIVE_INFINITY;
+  if (!/^\d{1,15}$/.test(cursor)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this server issued' }]);
+  return Number(cursor);
+}
+
+export interface MemoryHistoryOptions {
+  /** Accepted entries kept; the oldest are evicted first. */
+  readonly limit: number;
+  /** Rejected entries kept, in their own list. */
+  readonly rejectedLimit: number;
+}
+
+/** The default history: bounded in memory, O(1) insert and eviction, lost on restart. */
+export class MemoryHistoryStore implements HistoryStore {
+  private readonly lists: Record<HistoryStatus, BoundedList>;
+  private readonly byId = new Map<string, Slot>();
+  private seq = 0;
+
+  constructor(options: MemoryHistoryOptions) {
+    this.lists = { accepted: new BoundedList(options.limit), rejected: new BoundedList(options.rejectedLimit) };
+  }
+
+  add(entry: HistoryEntry): void {
+    this.seq += 1;
+    const slot: Slot = { seq: this.seq, entry };
+    const evicted = this.lists[entry.status].add(slot);
+    if (evicted && this.byId.get(evicted.entry.id) === evicted) this.byId.delete(evicted.entry.id);
+    this.byId.set(entry.id, slot);
+  }
+
+  get(id: string): HistoryEntry | undefined {
+    return this.byId.get(id)?.entry;
+  }
+
+  list(query: HistoryQuery): HistoryPage {
+    const before = parseCursor(query.cursor);
+    const walk =
+      query.status !== undefined
+        ? this.lists[query.status].walk(query.eventType, before)
+        : newestFirst(this.lists.accepted.walk(query.eventType, before), this.lists.rejected.walk(query.eventType, before));
+    const items: HistoryEntry[] = [];
+    let last: Slot | undefined;
+    for (const slot of walk) {
+      if (items.length === query.limit) {
+        return { items, nextCursor: String(last!.seq) };
+      }
+      items.push(slot.entry);
+      last = slot;
+    }
+    return { items, nextCursor: null };
+  }
+
+  recordDuplicate(id: string): void {
+    const slot = this.byId.get(id);
+    if (slot?.entry.status === 'accepted') slot.entry.duplicates += 1;
+  }
+
+  setProcessing(id: string, processing: ProcessingState): void {
+    const slot = this.byId.get(id);
+    if (slot) slot.entry.processing = processing;
+  }
+
+  clear(): void {
+    this.lists.accepted.clear();
+    this.lists.rejected.clear();
+    this.byId.clear();
+  }
+
+  counts(): { accepted: number; rejected: number } {
+    return { accepted: this.lists.accepted.size, rejected: this.lists.rejected.size };
+  }
+}

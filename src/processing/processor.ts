@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import type { Now } from '../clock';
+import type { HistoryStore } from '../history/store';
+import type { HandlerRegistry, WebhookEvent } from './registry';
+
+export interface ProcessorOptions {
+  readonly registry: HandlerRegistry;
+  readonly history: HistoryStore;
+  readonly logger: Logger;
+  readonly now: Now;
+  /** Events processed at once. */
+  readonly concurrency: number;
+  /** Per-event limit on all of its handlers together, in ms. */
+  readonly timeoutMs: number;
+}
+
+export interface Processor {
+  /** Queues an event; its handlers run later, never on the caller's stack. */
+  enqueue(event: WebhookEvent): void;
+  /** Events queued or running. */
+  pending(): number;
+  /** Resolves once nothing is queued or running. */
+  onIdle(): Promise<void>;
+}
+
+class HandlerTimeout extends Error {
+  constructor(timeoutMs: number) {
+    super(`handler timed out after ${timeoutMs} ms`);
+    this.name = 'HandlerTimeout';
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
+/**
+ * A FIFO queue that runs each event's handlers after the response, at most `concurrency` events at once.
+ * A handler that throws marks its entry failed; one that hangs is abandoned at the timeout (its signal
+ * aborts) and frees its slot, so neither can stall the queue or the server.
+ */
+export function createProcessor(options: ProcessorOptions): Processor {
+  const { registry, history, logger, now, concurrency, timeoutMs } = options;
+  const queue: WebhookEvent[] = [];
+  let queueHead = 0;
+  let running = 0;
+  let idleWaiters: (() => void)[] = [];
+
+  const settleIdle = (): void => {
+    if (running > 0 || queueHead < queue.length) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  async function runHandlers(event: WebhookEvent, signal: AbortSignal): Promise<void> {
+    for (const handler of registry.handlersFor(event.eventType)) {
+      if (signal.aborted) return;
+      await handler(event, { signal, logger });
+    }
+  }
+
+  async function run(event: WebhookEvent): Promise<void> {
+    const startedAt = now();
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new HandlerTimeout(timeoutMs);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([runHandlers(event, controller.signal), timeout]);
+      history.setProcessing(event.id, { state: 'done', durationMs: now() - startedAt });
+    } catch (error) {
+      const message = describe(error);
+      history.setProcessing(event.id, { state: 'failed', error: message, durationMs: now() - startedAt });
+      logger.warn({ eventId: event.id, eventType: event.eventType, error: message }, 'webhook processing failed');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function pump(): void {
+    while (running < concurrency && queueHead < queue.length) {
+      const event = queue[queueHead]!;
+      queue[queueHead] = undefined as unknown as WebhookEvent;
+      queueHead += 1;
+      if (queueHead === queue.length) {
+        queue.length = 0;
+        queueHead = 0;
+      }
+      running += 1;
+      void run(event).finally(() => {
+        running -= 1;
+        pump();
+        settleIdle();
+      });
+    }
+  }
+
+  return {
+    enqueue(event) {
+      queue.push(event);
+      // setImmediate: the response is written before any handler starts.
+      setImmediate(pump);
+    },
+    pending: () => running + queue.length - queueHead,
+    onIdle() {
+      if (running === 0 && queueHead >= queue.length) return Promise.resolve();
+      return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}

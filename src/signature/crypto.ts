@@ -1,0 +1,73 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { HeaderBag, VerifyResult } from './types';
+
+/** HMAC-SHA256 over the concatenation of `parts`, without building the concatenated buffer. */
+export function hmacSha256(key: string | Buffer, ...parts: (string | Buffer)[]): Buffer {
+  const hmac = createHmac('sha256', key);
+  for (const part of parts) hmac.update(part);
+  return hmac.digest();
+}
+
+/**
+ * Constant-time comparison. Buffers of different lengths are unequal at once: the length of a digest is
+ * public, so returning early on it leaks nothing about the secret.
+ */
+export function safeEqual(expected: Buffer, given: Buffer): boolean {
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
+
+/** Decodes a 64-character hex digest, or returns undefined when `value` is not one. */
+export function decodeHexDigest(value: string): Buffer | undefined {
+  return HEX_SHA256.test(value) ? Buffer.from(value, 'hex') : undefined;
+}
+
+/** The first value of a header, trimmed; undefined when absent or empty. */
+export function headerValue(headers: HeaderBag, name: string): string | undefined {
+  const raw = headers[name];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+const INTEGER = /^\d{1,15}$/;
+
+/**
+ * Checks a signed timestamp header: present, an integer number of seconds, and within the tolerance of
+ * the server's clock in both directions. Returns the seconds, or the failing result.
+ */
+export function checkTimestamp(
+  raw: string | undefined,
+  headerName: string,
+  nowSeconds: number,
+  toleranceSeconds: number,
+): number | Extract<VerifyResult, { ok: false }> {
+  if (raw === undefined) {
+    return { ok: false, code: 'timestamp.missing', message: `The ${headerName} header is missing.` };
+  }
+  if (!INTEGER.test(raw)) {
+    return { ok: false, code: 'timestamp.invalid', message: `${headerName} must be an integer number of seconds since the epoch.` };
+  }
+  const seconds = Number(raw);
+  if (Math.abs(nowSeconds - seconds) > toleranceSeconds) {
+    const direction = seconds < nowSeconds ? 'old' : 'far in the future';
+    return {
+      ok: false,
+      code: 'timestamp.out_of_tolerance',
+      message: `${headerName} is too ${direction}: it must be within ${toleranceSeconds} seconds of the server's clock.`,
+    };
+  }
+  return seconds;
+}
+
+export function mismatch(message: string): Extract<VerifyResult, { ok: false }> {
+  return { ok: false, code: 'signature.mismatch', message };
+}
+
+/** Reads a top-level string field of a parsed JSON object body. */
+export function bodyString(parsedBody: unknown, field: string): string | undefined {
+  if (parsedBody === null || typeof parsedBody !== 'object' || Array.isArray(parsedBody)) return undefined;
+  const value = (parsedBody as Record<string, unknown>)[field];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

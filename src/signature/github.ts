@@ -1,0 +1,39 @@
+import { decodeHexDigest, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
+import type { SignatureScheme } from './types';
+
+/**
+ * GitHub: `X-Hub-Signature-256: sha256=<hex>` over the raw body, keyed with the secret's UTF-8 bytes.
+ * GitHub signs no timestamp, so replay protection rests on `X-GitHub-Delivery` and exact-signature dedupe.
+ * https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
+ */
+export const GITHUB_HEADERS = {
+  signature: 'x-hub-signature-256',
+  event: 'x-github-event',
+  delivery: 'x-github-delivery',
+} as const;
+
+export function signGithub(secret: string, body: Buffer | string): string {
+  if (typeof secret !== 'string' || secret === '') throw new TypeError('secret must be a non-empty string');
+  return `sha256=${hmacSha256(secret, body).toString('hex')}`;
+}
+
+export const githubScheme: SignatureScheme = {
+  name: 'github',
+  signatureHeaders: [GITHUB_HEADERS.signature],
+
+  verify(headers, body, { secrets }) {
+    const value = headerValue(headers, GITHUB_HEADERS.signature) ?? '';
+    const digest = value.startsWith('sha256=') ? decodeHexDigest(value.slice('sha256='.length)) : undefined;
+    if (!digest) return mismatch('X-Hub-Signature-256 must be sha256=<64 hex digits>.');
+    for (const secret of secrets) {
+      if (safeEqual(hmacSha256(secret, body), digest)) {
+        return { ok: true, signature: `github:${digest.toString('hex')}` };
+      }
+    }
+    return mismatch('X-Hub-Signature-256 does not match the body for any configured secret.');
+  },
+
+  identify(headers) {
+    return { eventId: headerValue(headers, GITHUB_HEADERS.delivery), eventType: headerValue(headers, GITHUB_HEADERS.event) };
+  },
+};

@@ -1,0 +1,52 @@
+import { bodyString, checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
+import type { SignatureScheme } from './types';
+
+/**
+ * Stripe: `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>...]` over `<t>.<raw body>`, keyed with the whole
+ * secret string (a `whsec_` prefix included: unlike Standard Webhooks, Stripe does not base64-decode it).
+ * `v0` (test-mode sha1) and any other scheme are ignored.
+ */
+export const STRIPE_HEADER = 'stripe-signature';
+
+/** A `Stripe-Signature` header value for one secret. */
+export function signStripe(secret: string, timestampSeconds: number | string, body: Buffer | string): string {
+  if (typeof secret !== 'string' || secret === '') throw new TypeError('secret must be a non-empty string');
+  return `t=${timestampSeconds},v1=${hmacSha256(secret, `${timestampSeconds}.`, body).toString('hex')}`;
+}
+
+export const stripeScheme: SignatureScheme = {
+  name: 'stripe',
+  signatureHeaders: [STRIPE_HEADER],
+
+  verify(headers, body, { secrets, nowSeconds, toleranceSeconds }) {
+    let timestamp: string | undefined;
+    const given: { text: string; digest: Buffer }[] = [];
+    for (const item of (headerValue(headers, STRIPE_HEADER) ?? '').split(',')) {
+      const eq = item.indexOf('=');
+      if (eq < 0) continue;
+      const key = item.slice(0, eq).trim();
+      const value = item.slice(eq + 1).trim();
+      if (key === 't') timestamp ??= value;
+      else if (key === 'v1') {
+        const digest = decodeHexDigest(value);
+        if (digest) given.push({ text: value.toLowerCase(), digest });
+      }
+    }
+    const checked = checkTimestamp(timestamp, 'Stripe-Signature t=', nowSeconds, toleranceSeconds);
+    if (typeof checked !== 'number') return checked;
+    if (given.length === 0) return mismatch('Stripe-Signature holds no v1=<hex> value.');
+    for (const secret of secrets) {
+      const expected = hmacSha256(secret, `${timestamp}.`, body);
+      for (const candidate of given) {
+        if (safeEqual(expected, candidate.digest)) {
+          return { ok: true, signature: `stripe:${candidate.text}`, timestamp: checked };
+        }
+      }
+    }
+    return mismatch('Stripe-Signature does not match the timestamp and body for any configured secret.');
+  },
+
+  identify(_headers, parsedBody) {
+    return { eventId: bodyString(parsedBody, 'id'), eventType: bodyString(parsedBody, 'type') };
+  },
+};
