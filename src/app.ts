@@ -1,8 +1,10 @@
 import express, { type Express } from 'express';
 import type { AppDeps } from './deps';
 import { errorHandler, notFound } from './middleware/error-handler';
+import { deliveriesRouter } from './routes/deliveries';
 import { historyRouter } from './routes/history';
 import { receiveRouter } from './routes/receive';
+import { sendRouter } from './routes/send';
 
 /** Builds the Express app from its collaborators. No listening, no environment, no timers. */
 export function createApp(deps: AppDeps): Express {
@@ -12,6 +14,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(receiveRouter(deps));
   app.use(historyRouter(deps));
+  app.use(sendRouter(deps));
+  app.use(deliveriesRouter(deps));
 
   app.use(notFound);
   app.use(errorHandler(deps.logger, deps.config.maxBodyBytes));

@@ -8,6 +8,9 @@ import { MemoryHistoryStore } from './history/memory-store';
 import type { HistoryStore } from './history/store';
 import { createProcessor, type Processor } from './processing/processor';
 import { HandlerRegistry, logEvent } from './processing/registry';
+import type { DeliveryStore } from './sender/delivery-store';
+import { MemoryDeliveryStore } from './sender/memory-delivery-store';
+import { createSender, type FetchLike, type Sender } from './sender/sender';
 
 /** Everything the app needs, passed in: tests swap any part for a fake. */
 export interface AppDeps {
@@ -22,6 +25,10 @@ export interface AppDeps {
   readonly dedupe: DedupeStore;
   readonly registry: HandlerRegistry;
   readonly processor: Processor;
+  /** Injectable for tests; the global `fetch` otherwise. */
+  readonly fetch: FetchLike;
+  readonly deliveries: DeliveryStore;
+  readonly sender: Sender;
 }
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger'>>;
@@ -36,13 +43,18 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const now = overrides.now ?? systemNow;
   const history = overrides.history ?? new MemoryHistoryStore({ limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit });
   const registry = overrides.registry ?? new HandlerRegistry().onAny(logEvent);
+  const sleep = overrides.sleep ?? realSleep;
+  const random = overrides.random ?? systemRandom;
+  const newId = overrides.newId ?? newUuidId;
+  const fetchImpl = overrides.fetch ?? ((url, init) => fetch(url, init));
+  const deliveries = overrides.deliveries ?? new MemoryDeliveryStore(config.deliveryLimit);
   return {
     config,
     logger,
     now,
-    sleep: overrides.sleep ?? realSleep,
-    random: overrides.random ?? systemRandom,
-    newId: overrides.newId ?? newUuidId,
+    sleep,
+    random,
+    newId,
     history,
     dedupe: overrides.dedupe ?? new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries }),
     registry,
@@ -55,6 +67,21 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
         now,
         concurrency: config.processingConcurrency,
         timeoutMs: config.processingTimeoutMs,
+      }),
+    fetch: fetchImpl,
+    deliveries,
+    sender:
+      overrides.sender ??
+      createSender({
+        fetch: fetchImpl,
+        sleep,
+        now,
+        random,
+        logger,
+        store: deliveries,
+        config: config.send,
+        newId,
+        secrets: () => config.secrets,
       }),
   };
 }

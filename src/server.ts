@@ -52,6 +52,7 @@ export async function start(
     (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      await deps.sender.stop();
       await stopped;
       await deps.processor.onIdle();
     })());

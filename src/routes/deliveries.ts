@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../deps';
+import { NotFoundError } from '../errors';
+import { finalStatus } from './send';
+import { parseInput } from './validate';
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).optional(),
+  status: z.enum(['pending', 'delivered', 'failed']).optional(),
+});
+
+const waitQuery = z.object({ wait: z.enum(['true', 'false', '1', '0']).optional() });
+
+export function deliveriesRouter({ deliveries, sender }: AppDeps): Router {
+  const router = Router();
+
+  router.get('/webhook/deliveries', (req, res) => {
+    const query = parseInput(listQuery, req.query);
+    res.json(deliveries.list(query));
+  });
+
+  router.get('/webhook/deliveries/:id', (req, res) => {
+    const record = deliveries.get(req.params.id);
+    if (!record) throw new NotFoundError(`No delivery with id ${JSON.stringify(req.params.id)}.`);
+    res.json(record);
+  });
+
+  router.post('/webhook/deliveries/:id/retry', async (req, res) => {
+    const { wait } = parseInput(waitQuery, req.query);
+    const record = sender.retry(req.params.id);
+    res.location(`/webhook/deliveries/${record.id}`);
+    if (wait === 'true' || wait === '1') {
+      const settled = await sender.settled(record.id);
+      res.status(finalStatus(settled)).json({ delivery: settled });
+      return;
+    }
+    res.status(202).json({ delivery: record });
+  });
+
+  return router;
+}

@@ -1,0 +1,71 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../deps';
+import type { DeliveryRecord } from '../sender/delivery-store';
+import { parseInput } from './validate';
+
+/** Largest JSON body accepted by the management API. */
+export const MANAGEMENT_BODY_LIMIT = '1mb';
+
+const httpUrl = z.string({ error: 'is required (an http or https URL)' }).refine(
+  (value) => {
+    try {
+      const { protocol } = new URL(value);
+      return protocol === 'http:' || protocol === 'https:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an absolute http or https URL' },
+);
+
+const sendBody = z.object(
+  {
+    url: httpUrl,
+    eventType: z.string({ error: 'is required (a non-empty string)' }).trim().min(1, 'must be a non-empty string').max(200, 'must be at most 200 characters'),
+    payload: z.unknown().refine((value) => value !== undefined, { message: 'is required (any JSON value)' }),
+    scheme: z.enum(['native', 'standard'], { error: 'must be "native" or "standard"' }).default('native'),
+    secret: z.string().min(1, 'must be a non-empty string').optional(),
+    signAll: z.boolean({ error: 'must be a boolean' }).optional(),
+    eventId: z.string().min(1).max(200).optional(),
+    maxAttempts: z.number({ error: 'must be an integer from 1 to 100' }).int('must be an integer from 1 to 100').min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100').optional(),
+    timeoutMs: z.number({ error: 'must be an integer from 1 to 600000' }).int('must be an integer from 1 to 600000').min(1, 'must be an integer from 1 to 600000').max(600_000, 'must be an integer from 1 to 600000').optional(),
+  },
+  { error: 'the body must be a JSON object' },
+);
+
+const sendQuery = z.object({ wait: z.enum(['true', 'false', '1', '0']).optional() });
+
+/** `?wait=true`: 200 when delivered, 502 when every attempt failed (or the server stopped first). */
+export function finalStatus(record: DeliveryRecord): number {
+  return record.status === 'delivered' ? 200 : 502;
+}
+
+export function sendRouter({ sender }: AppDeps): Router {
+  const router = Router();
+
+  router.post('/webhook/send', express.json({ limit: MANAGEMENT_BODY_LIMIT }), async (req, res) => {
+    const body = parseInput(sendBody, req.body);
+    const { wait } = parseInput(sendQuery, req.query);
+    const delivery = sender.send({
+      url: body.url,
+      eventType: body.eventType,
+      payload: body.payload,
+      scheme: body.scheme,
+      secret: body.secret,
+      signAll: body.signAll,
+      eventId: body.eventId,
+      maxAttempts: body.maxAttempts,
+      timeoutMs: body.timeoutMs,
+    });
+    res.location(`/webhook/deliveries/${delivery.id}`);
+    if (wait === 'true' || wait === '1') {
+      const settled = await sender.settled(delivery.id);
+      res.status(finalStatus(settled)).json({ delivery: settled });
+      return;
+    }
+    res.status(202).json({ delivery });
+  });
+
+  return router;
+}

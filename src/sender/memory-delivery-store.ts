@@ -1,0 +1,69 @@
+import { ValidationError } from '../errors';
+import type { DeliveryContent, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliveryStore } from './delivery-store';
+
+/**
+ * Deliveries in memory. At most `limit` finished deliveries are kept (the oldest finished go first);
+ * pending ones are never evicted, since that would lose them.
+ */
+export class MemoryDeliveryStore implements DeliveryStore {
+  /** Insertion order is creation order. */
+  private readonly records = new Map<string, { seq: number; record: DeliveryRecord; content: DeliveryContent }>();
+  private readonly finished = new Set<string>();
+  private seq = 0;
+
+  constructor(private readonly limit: number) {}
+
+  create(record: DeliveryRecord, content: DeliveryContent): void {
+    this.seq += 1;
+    this.records.set(record.id, { seq: this.seq, record, content });
+    this.save(record);
+  }
+
+  content(id: string): DeliveryContent | undefined {
+    return this.records.get(id)?.content;
+  }
+
+  save(record: DeliveryRecord): void {
+    if (record.status === 'pending') {
+      this.finished.delete(record.id);
+      return;
+    }
+    // Re-inserted at the back: the Set's order is the order deliveries finished in.
+    this.finished.delete(record.id);
+    this.finished.add(record.id);
+    while (this.finished.size > this.limit) {
+      const oldest = this.finished.values().next().value!;
+      this.finished.delete(oldest);
+      this.records.delete(oldest);
+    }
+  }
+
+  get(id: string): DeliveryRecord | undefined {
+    return this.records.get(id)?.record;
+  }
+
+  list(query: DeliveryQuery): DeliveryPage {
+    let before = Number.POSITIVE_INFINITY;
+    if (query.cursor !== undefined) {
+      if (!/^\d{1,15}$/.test(query.cursor)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this server issued' }]);
+      before = Number(query.cursor);
+    }
+    const slots = [...this.records.values()];
+    const items: DeliveryRecord[] = [];
+    let lastSeq = 0;
+    for (let i = slots.length - 1; i >= 0; i -= 1) {
+      const slot = slots[i]!;
+      if (slot.seq >= before || (query.status !== undefined && slot.record.status !== query.status)) continue;
+      if (items.length === query.limit) return { items, nextCursor: String(lastSeq) };
+      items.push(slot.record);
+      lastSeq = slot.seq;
+    }
+    return { items, nextCursor: null };
+  }
+
+  counts(): Record<DeliveryStatus, number> {
+    const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0 };
+    for (const { record } of this.records.values()) counts[record.status] += 1;
+    return counts;
+  }
+}

@@ -1,0 +1,289 @@
+import type { Logger } from 'pino';
+import type { Now, Random, Sleep } from '../clock';
+import type { SendConfig } from '../config';
+import { ConflictError, NotFoundError } from '../errors';
+import { USER_AGENT } from '../version';
+import type { Attempt, DeliveryContent, DeliveryRecord, DeliveryStore } from './delivery-store';
+import { decide, type AttemptResult } from './retry-policy';
+import { Semaphore } from './semaphore';
+import { signatureHeaders, type SendScheme } from './sign-headers';
+
+/** Bytes of a response body kept on the attempt record. */
+export const RESPONSE_PREVIEW_BYTES = 1024;
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface SenderOptions {
+  /** Injectable for tests; the real one is the global `fetch`. */
+  readonly fetch: FetchLike;
+  readonly sleep: Sleep;
+  readonly now: Now;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly store: DeliveryStore;
+  readonly config: SendConfig;
+  readonly newId: (prefix: string) => string;
+  /** The configured secrets (`WEBHOOK_SECRET`): the first signs, all sign with `signAll`. Read at each attempt. */
+  readonly secrets: () => readonly string[];
+}
+
+export interface SendRequest {
+  readonly url: string;
+  readonly eventType: string;
+  readonly payload: unknown;
+  readonly scheme: SendScheme;
+  /** Sign with this secret instead of the configured ones. */
+  readonly secret?: string;
+  /** Put one signature per configured secret in the header, so receivers on an old secret keep working. */
+  readonly signAll?: boolean;
+  readonly maxAttempts?: number;
+  readonly timeoutMs?: number;
+  /** Reuse an event id (a replay); a new one is made otherwise. */
+  readonly eventId?: string;
+  /** Send these exact bytes instead of serializing `payload` (replaying a received body). */
+  readonly body?: Buffer;
+}
+
+export interface Sender {
+  /** Records a pending delivery and starts its attempts in the background. */
+  send(request: SendRequest): DeliveryRecord;
+  /** Starts a new series of attempts for a delivery that has ended. 404 unknown, 409 still pending. */
+  retry(id: string): DeliveryRecord;
+  /** Resolves with the record once the delivery is no longer pending. */
+  settled(id: string): Promise<DeliveryRecord>;
+  /** Deliveries whose attempts are running or waiting. */
+  active(): number;
+  /** Stops waiting retries (marking them interrupted) and lets in-flight attempts finish. */
+  stop(): Promise<void>;
+}
+
+interface Job {
+  readonly record: DeliveryRecord;
+  readonly content: DeliveryContent;
+  readonly settledWaiters: ((record: DeliveryRecord) => void)[];
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return 'timed out';
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause?.code ?? cause?.message;
+    return detail ? `${error.message}: ${detail}` : error.message;
+  }
+  return String(error);
+}
+
+/** Reads at most `limit` bytes of a response body as text, then lets the rest go. */
+async function readPreview(response: Response, limit: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+/**
+ * Delivers signed webhooks with retries. Each delivery serializes its body once; each attempt signs it
+ * afresh with the current timestamp and the same event id. At most `config.concurrency` requests are in
+ * flight at once; deliveries waiting for a retry hold no slot.
+ */
+export function createSender(options: SenderOptions): Sender {
+  const { fetch, sleep, now, random, logger, store, config, newId, secrets } = options;
+  const slots = new Semaphore(config.concurrency);
+  const jobs = new Map<string, Job>();
+  const stopping = new AbortController();
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  function signingSecrets(content: DeliveryContent): readonly string[] {
+    if (content.secret !== undefined) return [content.secret];
+    const configured = secrets();
+    return content.signAll ? configured : configured.slice(0, 1);
+  }
+
+  function settle(job: Job): void {
+    for (const resolve of job.settledWaiters.splice(0)) resolve(job.record);
+  }
+
+  async function attemptOnce(job: Job, number: number, series: number): Promise<{ attempt: Attempt; result: AttemptResult }> {
+    const { record } = job;
+    await slots.acquire();
+    const startedMs = now();
+    try {
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        ...signatureHeaders({
+          scheme: record.scheme,
+          eventId: record.eventId,
+          eventType: record.eventType,
+          body: job.content.body,
+          secrets: signingSecrets(job.content),
+          timestampSeconds: Math.floor(startedMs / 1000),
+        }),
+      };
+      const base = { number, series, startedAt: iso(startedMs) };
+      try {
+        const response = await fetch(record.url, {
+          method: 'POST',
+          headers,
+          body: job.content.body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(record.timeoutMs),
+        });
+        const responseBody = await readPreview(response, RESPONSE_PREVIEW_BYTES).catch(() => '');
+        return {
+          attempt: { ...base, durationMs: now() - startedMs, statusCode: response.status, responseBody },
+          result: { kind: 'response', status: response.status, retryAfter: response.headers.get('retry-after') },
+        };
+      } catch (error) {
+        return { attempt: { ...base, durationMs: now() - startedMs, error: errorMessage(error) }, result: { kind: 'error' } };
+      }
+    } finally {
+      slots.release();
+    }
+  }
+
+  function finish(job: Job, status: 'delivered' | 'failed', error: string | null): void {
+    const { record } = job;
+    record.status = status;
+    record.error = error;
+    record.nextAttemptAt = null;
+    record.updatedAt = iso(now());
+    store.save(record);
+    jobs.delete(record.id);
+    logger[status === 'delivered' ? 'info' : 'warn'](
+      { deliveryId: record.id, eventId: record.eventId, eventType: record.eventType, outcome: status, attempts: record.attempts.length, error: error ?? undefined },
+      status === 'delivered' ? 'webhook delivered' : 'webhook delivery failed',
+    );
+    settle(job);
+  }
+
+  async function run(job: Job, series: number): Promise<void> {
+    const { record } = job;
+    for (let n = 1; ; n += 1) {
+      const { attempt, result } = await attemptOnce(job, record.attempts.length + 1, series);
+      record.attempts.push(attempt);
+      record.updatedAt = iso(now());
+      logger.info(
+        {
+          deliveryId: record.id,
+          eventId: record.eventId,
+          eventType: record.eventType,
+          attempt: attempt.number,
+          statusCode: attempt.statusCode,
+          error: attempt.error,
+          durationMs: attempt.durationMs,
+        },
+        'webhook attempt',
+      );
+      const decision = decide(result, n, record.maxAttempts, config, random, now());
+      if (decision.action === 'delivered') return finish(job, 'delivered', null);
+      if (decision.action === 'fail') {
+        const last = attempt.statusCode !== undefined ? `last status ${attempt.statusCode}` : `last error: ${attempt.error}`;
+        return finish(job, 'failed', `${decision.reason} (${last})`);
+      }
+      record.nextAttemptAt = iso(now() + decision.delayMs);
+      store.save(record);
+      try {
+        await sleep(decision.delayMs, stopping.signal);
+      } catch {
+        // The server is stopping: the record says what was left undone.
+        record.interruptedAt = iso(now());
+        record.error = `server stopped before attempt ${attempt.number + 1}`;
+        record.updatedAt = record.interruptedAt;
+        store.save(record);
+        logger.warn({ deliveryId: record.id, eventId: record.eventId, nextAttemptAt: record.nextAttemptAt }, 'webhook delivery interrupted by shutdown');
+        jobs.delete(record.id);
+        settle(job);
+        return;
+      }
+      record.nextAttemptAt = null;
+    }
+  }
+
+  function launch(job: Job, series: number): void {
+    jobs.set(job.record.id, job);
+    run(job, series).catch((error: unknown) => {
+      // Not expected: attempts catch their own errors. Never leave a delivery pending silently.
+      logger.error({ deliveryId: job.record.id, err: error }, 'delivery loop failed');
+      finish(job, 'failed', 'internal error');
+    });
+  }
+
+  return {
+    send(request) {
+      const createdMs = now();
+      const eventId = request.eventId ?? newId('evt');
+      // Serialized once: every attempt sends the same bytes (only the signature headers change).
+      const body =
+        request.body ??
+        Buffer.from(
+          JSON.stringify(
+            request.scheme === 'standard'
+              ? { type: request.eventType, timestamp: iso(createdMs), data: request.payload }
+              : request.payload,
+          ),
+        );
+      const record: DeliveryRecord = {
+        id: newId('dlv'),
+        eventId,
+        url: request.url,
+        eventType: request.eventType,
+        scheme: request.scheme,
+        status: 'pending',
+        createdAt: iso(createdMs),
+        updatedAt: iso(createdMs),
+        maxAttempts: request.maxAttempts ?? config.maxAttempts,
+        timeoutMs: request.timeoutMs ?? config.timeoutMs,
+        attempts: [],
+        nextAttemptAt: null,
+        error: null,
+      };
+      const content: DeliveryContent = { body, secret: request.secret, signAll: request.signAll ?? false };
+      store.create(record, content);
+      logger.info({ deliveryId: record.id, eventId, eventType: record.eventType, scheme: record.scheme }, 'webhook send queued');
+      launch({ record, content, settledWaiters: [] }, 1);
+      return record;
+    },
+
+    retry(id) {
+      const record = store.get(id);
+      const content = store.content(id);
+      if (!record || !content) throw new NotFoundError(`No delivery with id ${JSON.stringify(id)}.`);
+      if (record.status === 'pending' && jobs.has(id)) throw new ConflictError('delivery.pending', 'The delivery is still pending; retry it once it has ended.');
+      record.status = 'pending';
+      record.error = null;
+      delete record.interruptedAt;
+      record.updatedAt = iso(now());
+      store.save(record);
+      const series = (record.attempts[record.attempts.length - 1]?.series ?? 0) + 1;
+      launch({ record, content, settledWaiters: [] }, series);
+      return record;
+    },
+
+    settled(id) {
+      const record = store.get(id);
+      if (!record) return Promise.reject(new NotFoundError(`No delivery with id ${JSON.stringify(id)}.`));
+      const job = jobs.get(id);
+      if (!job) return Promise.resolve(record);
+      return new Promise((resolve) => job.settledWaiters.push(resolve));
+    },
+
+    active: () => jobs.size,
+
+    async stop() {
+      stopping.abort();
+      while (slots.inUse > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+  };
+}
