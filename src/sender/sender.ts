@@ -64,11 +64,14 @@ interface Job {
 }
 
 function errorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'timed out';
+  // Duck-typed rather than `instanceof Error`: fetch's TimeoutError is a DOMException, and errors from
+  // another realm (a VM context, Jest's sandbox) fail `instanceof` while being errors all the same.
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    const { name, message } = error as { name?: unknown; message: string };
+    if (name === 'TimeoutError') return 'timed out';
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const detail = cause?.code ?? cause?.message;
-    return detail ? `${error.message}: ${detail}` : error.message;
+    return detail ? `${message}: ${detail}` : message;
   }
   return String(error);
 }
