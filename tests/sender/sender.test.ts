@@ -416,4 +416,23 @@ describe('createSender: stop()', () => {
     expect(sender.active()).toBe(0);
   });
 
+  it('sends nothing for a delivery still queued for a request slot when stopped', async () => {
+    const release = deferred<Response>();
+    const { sender, send, calls } = setup([() => release.promise, reply(200)], { config: { concurrency: 1 } });
+    const first = send();
+    const queued = send();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toHaveLength(1);
+
+    const stopped = sender.stop();
+    release.resolve(reply(200));
+    await stopped;
+    const ended = await sender.settled(queued.id);
+
+    expect((await sender.settled(first.id)).status).toBe('delivered');
+    expect(calls).toHaveLength(1);
+    expect(ended.attempts).toHaveLength(0);
+    expect(ended.interruptedAt).toBeDefined();
+    expect(ended.error).toBe('server stopped before attempt 1');
+  });
 });
