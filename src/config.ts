@@ -158,8 +158,11 @@ export function loadConfig(
   if (secrets.length === 0 && production) {
     problems.push('WEBHOOK_SECRET is required when NODE_ENV=production (one or more secrets, comma-separated)');
   }
-  if (parsed.success && parsed.data.SEND_BASE_DELAY_MS > parsed.data.SEND_MAX_DELAY_MS) {
-    problems.push(`SEND_BASE_DELAY_MS (${parsed.data.SEND_BASE_DELAY_MS}) must not exceed SEND_MAX_DELAY_MS (${parsed.data.SEND_MAX_DELAY_MS})`);
+  // Checked field by field, not on the whole parse, so this is reported alongside any other bad variable.
+  const baseDelay = schema.shape.SEND_BASE_DELAY_MS.safeParse(input.SEND_BASE_DELAY_MS);
+  const maxDelay = schema.shape.SEND_MAX_DELAY_MS.safeParse(input.SEND_MAX_DELAY_MS);
+  if (baseDelay.success && maxDelay.success && baseDelay.data > maxDelay.data) {
+    problems.push(`SEND_BASE_DELAY_MS (${baseDelay.data}) must not exceed SEND_MAX_DELAY_MS (${maxDelay.data})`);
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 

@@ -1,7 +1,7 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
- * Structured JSON lines with pino. By default they go to stdout through an asynchronous, buffered
+ * Structured JSON lines with pino. By default they go to stdout through an asynchronous
  * destination (sonic-boom), so logging never blocks the receive path on a slow pipe; `flushLogger` drains
  * it before the process exits. No redaction paths: the code never hands a secret or a signature to the
  * logger (tests check every line), and pino's redaction costs on every call.
@@ -13,7 +13,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
 

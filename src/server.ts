@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dotenv from 'dotenv';
 import type { Logger } from 'pino';
@@ -35,7 +35,18 @@ export async function start(
   const deps = createDeps(config, logger, options.overrides);
   const app = createApp(deps);
 
-  const server = createServer(app);
+  const server = createServer();
+  // Responses in flight, so that shutdown can make their keep-alive connections close once they are answered:
+  // otherwise such a connection stays open, and takes new requests, until keepAliveTimeout.
+  // Registered before the app so that it runs first for every request.
+  const inFlight = new Set<ServerResponse>();
+  let shuttingDown = false;
+  server.on('request', (_req, res: ServerResponse) => {
+    if (shuttingDown) res.setHeader('connection', 'close');
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+  server.on('request', app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port: config.port, host: config.host || undefined }, () => {
@@ -50,8 +61,10 @@ export async function start(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      shuttingDown = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
       await deps.sender.stop();
       await stopped;
       await deps.processor.onIdle();
@@ -62,18 +75,16 @@ export async function start(
 
 async function main(): Promise<void> {
   dotenv.config({ quiet: true });
-  let running: RunningServer;
-  try {
-    running = await start(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const { deps, close } = running;
+  // The handlers go in before the server listens: a signal that arrives once "listening" is logged (or while
+  // starting) must shut down gracefully, not kill the process with the signal's default action.
+  let running: RunningServer | undefined;
+  let requested: NodeJS.Signals | undefined;
   const shutdown = (signal: NodeJS.Signals): void => {
+    if (!running) {
+      requested = signal; // still starting: shut down as soon as the server is up
+      return;
+    }
+    const { deps, close } = running;
     deps.logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       deps.logger.error({ timeoutMs: deps.config.shutdownTimeoutMs }, 'shutdown timed out; exiting with work unfinished');
@@ -88,6 +99,16 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
+  try {
+    running = await start(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (requested) shutdown(requested);
 }
 
 if (require.main === module) {
