@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { Now, Random, Sleep } from '../clock';
 import type { SendConfig } from '../config';
 import { ConflictError, NotFoundError } from '../errors';
+import { attemptOutcome, noMetrics, type Metrics } from '../metrics/metrics';
+import { DestinationForbiddenError } from '../security/destination';
 import { USER_AGENT } from '../version';
 import type { Attempt, DeliveryContent, DeliveryRecord, DeliveryStore } from './delivery-store';
 import { decide, type AttemptResult } from './retry-policy';
@@ -25,6 +27,8 @@ export interface SenderOptions {
   readonly newId: (prefix: string) => string;
   /** The configured secrets (`WEBHOOK_SECRET`): the first signs, all sign with `signAll`. Read at each attempt. */
   readonly secrets: () => readonly string[];
+  /** Counts attempts and deliveries; none when absent. */
+  readonly metrics?: Pick<Metrics, 'attempt' | 'delivery'>;
 }
 
 export interface SendRequest {
@@ -63,6 +67,14 @@ interface Job {
   readonly settledWaiters: ((record: DeliveryRecord) => void)[];
 }
 
+/** The connect-time guard's refusal, wherever fetch wrapped it (`TypeError: fetch failed` with a cause). */
+function forbiddenCause(error: unknown): DestinationForbiddenError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if (e instanceof DestinationForbiddenError) return e;
+  }
+  return undefined;
+}
+
 function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return 'timed out';
@@ -99,6 +111,7 @@ async function readPreview(response: Response, limit: number): Promise<string> {
  */
 export function createSender(options: SenderOptions): Sender {
   const { fetch, sleep, now, random, logger, store, config, newId, secrets } = options;
+  const metrics = options.metrics ?? noMetrics;
   const slots = new Semaphore(config.concurrency);
   const jobs = new Map<string, Job>();
   const stopping = new AbortController();
@@ -114,7 +127,7 @@ export function createSender(options: SenderOptions): Sender {
     for (const resolve of job.settledWaiters.splice(0)) resolve(job.record);
   }
 
-  async function attemptOnce(job: Job, number: number, series: number): Promise<{ attempt: Attempt; result: AttemptResult }> {
+  async function attemptOnce(job: Job, number: number, series: number): Promise<{ attempt: Attempt; result: AttemptResult; forbidden?: boolean }> {
     const { record } = job;
     await slots.acquire();
     const startedMs = now();
@@ -141,12 +154,18 @@ export function createSender(options: SenderOptions): Sender {
           signal: AbortSignal.timeout(record.timeoutMs),
         });
         const responseBody = await readPreview(response, RESPONSE_PREVIEW_BYTES).catch(() => '');
+        metrics.attempt(attemptOutcome(response.status), now() - startedMs);
         return {
           attempt: { ...base, durationMs: now() - startedMs, statusCode: response.status, responseBody },
           result: { kind: 'response', status: response.status, retryAfter: response.headers.get('retry-after') },
         };
       } catch (error) {
-        return { attempt: { ...base, durationMs: now() - startedMs, error: errorMessage(error) }, result: { kind: 'error' } };
+        const durationMs = now() - startedMs;
+        // Refused by the destination rules at connect time (DNS rebinding, a redirect): not worth a retry.
+        const forbidden = forbiddenCause(error);
+        metrics.attempt(forbidden ? 'forbidden' : 'error', durationMs);
+        if (forbidden) return { attempt: { ...base, durationMs, error: `destination forbidden: ${forbidden.message}` }, result: { kind: 'error' }, forbidden: true };
+        return { attempt: { ...base, durationMs, error: errorMessage(error) }, result: { kind: 'error' } };
       }
     } finally {
       slots.release();
@@ -161,6 +180,7 @@ export function createSender(options: SenderOptions): Sender {
     record.updatedAt = iso(now());
     store.save(record);
     jobs.delete(record.id);
+    metrics.delivery(status);
     logger[status === 'delivered' ? 'info' : 'warn'](
       { deliveryId: record.id, eventId: record.eventId, eventType: record.eventType, outcome: status, attempts: record.attempts.length, error: error ?? undefined },
       status === 'delivered' ? 'webhook delivered' : 'webhook delivery failed',
@@ -171,7 +191,7 @@ export function createSender(options: SenderOptions): Sender {
   async function run(job: Job, series: number): Promise<void> {
     const { record } = job;
     for (let n = 1; ; n += 1) {
-      const { attempt, result } = await attemptOnce(job, record.attempts.length + 1, series);
+      const { attempt, result, forbidden } = await attemptOnce(job, record.attempts.length + 1, series);
       record.attempts.push(attempt);
       record.updatedAt = iso(now());
       logger.info(
@@ -186,6 +206,7 @@ export function createSender(options: SenderOptions): Sender {
         },
         'webhook attempt',
       );
+      if (forbidden) return finish(job, 'failed', 'destination forbidden; not retried');
       const decision = decide(result, n, record.maxAttempts, config, random, now());
       if (decision.action === 'delivered') return finish(job, 'delivered', null);
       if (decision.action === 'fail') {
