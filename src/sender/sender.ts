@@ -67,10 +67,15 @@ interface Job {
   readonly settledWaiters: ((record: DeliveryRecord) => void)[];
 }
 
-/** The connect-time guard's refusal, wherever fetch wrapped it (`TypeError: fetch failed` with a cause). */
+/**
+ * The connect-time guard's refusal, wherever fetch wrapped it (`TypeError: fetch failed` with a cause).
+ * Walks `cause` duck-typed: undici's wrapper may come from another realm, where `instanceof Error` fails.
+ */
 function forbiddenCause(error: unknown): DestinationForbiddenError | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
-    if (e instanceof DestinationForbiddenError) return e;
+  let current: unknown = error;
+  for (let depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+    if (current instanceof DestinationForbiddenError) return current;
+    current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
