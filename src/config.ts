@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { parseStandardKey } from './signature/standard';
 
 /**
  * Every environment variable the server reads, with its default. `.env.example` and the README's
@@ -146,7 +147,7 @@ export interface SendConfig {
   readonly maxAttempts: number;
   /** Delay before the first retry, in ms; doubled for each further retry. */
   readonly baseDelayMs: number;
-  /** Cap on any one delay, `Retry-After` included, in ms. */
+  /** Cap on the exponential delay (before the ±20 % jitter) and on `Retry-After`, in ms. */
   readonly maxDelayMs: number;
   /** Per-attempt timeout, in ms. */
   readonly timeoutMs: number;
@@ -232,6 +233,12 @@ export function loadConfig(
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])} ${i.message}`);
 
   const secrets = input.WEBHOOK_SECRET!.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const [index, secret] of secrets.entries()) {
+    // A `whsec_` secret is base64 key bytes (Standard Webhooks); a malformed one would never verify.
+    if (secret.startsWith('whsec_') && !parseStandardKey(secret)) {
+      problems.push(`WEBHOOK_SECRET secret #${index + 1} starts with whsec_ but is not followed by valid base64 key bytes`);
+    }
+  }
   const production = input.NODE_ENV === 'production';
   if (secrets.length === 0 && production) {
     problems.push('WEBHOOK_SECRET is required when NODE_ENV=production (one or more secrets, comma-separated)');

@@ -7,7 +7,8 @@ import type { DedupeStore } from './dedupe/store';
 import { MemoryHistoryStore } from './history/memory-store';
 import type { HistoryStore } from './history/store';
 import { createProcessor, type Processor } from './processing/processor';
-import { HandlerRegistry, logEvent } from './processing/registry';
+import { registerHandlers } from './handlers';
+import { HandlerRegistry } from './processing/registry';
 import type { DeliveryStore } from './sender/delivery-store';
 import { MemoryDeliveryStore } from './sender/memory-delivery-store';
 import { createSender, type FetchLike, type Sender } from './sender/sender';
@@ -52,13 +53,13 @@ export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger'>>;
 export const newUuidId = (prefix: string): string => `${prefix}_${randomUUID().replaceAll('-', '')}`;
 
 /**
- * The real collaborators for a configuration. The default handler registry has one catch-all that logs
- * each event; register your own on `deps.registry` (see the README).
+ * The real collaborators for a configuration. Handlers come from `src/handlers.ts` unless a registry is
+ * passed in.
  */
 export function createDeps(config: Config, logger: Logger, overrides: DepsOverrides = {}): AppDeps {
   const now = overrides.now ?? systemNow;
   const history = overrides.history ?? new MemoryHistoryStore({ limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit });
-  const registry = overrides.registry ?? new HandlerRegistry().onAny(logEvent);
+  const registry = overrides.registry ?? registerHandlers(new HandlerRegistry());
   const sleep = overrides.sleep ?? realSleep;
   const random = overrides.random ?? systemRandom;
   const newId = overrides.newId ?? newUuidId;

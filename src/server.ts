@@ -7,7 +7,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createDeps, type AppDeps, type DepsOverrides } from './deps';
 import { startEventLoopMonitor } from './health/event-loop';
-import { createLogger } from './logger';
+import { createLogger, flushLogger } from './logger';
 
 /**
  * How often Node checks headersTimeout and requestTimeout (its default is 30 s, which would let a slow
@@ -104,11 +104,12 @@ async function main(): Promise<void> {
     deps.logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       deps.logger.error({ timeoutMs: deps.config.shutdownTimeoutMs }, 'shutdown timed out; exiting with work unfinished');
-      process.exit(1);
+      void flushLogger(deps.logger).finally(() => process.exit(1));
     }, deps.config.shutdownTimeoutMs);
     force.unref();
-    void close().then(() => {
+    void close().then(async () => {
       deps.logger.info('stopped');
+      await flushLogger(deps.logger);
       process.exit(0);
     });
   };

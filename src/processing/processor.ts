@@ -49,6 +49,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   let queueHead = 0;
   let running = 0;
   let idleWaiters: (() => void)[] = [];
+  let pumpScheduled = false;
 
   const settleIdle = (): void => {
     if (running > 0 || queueHead < queue.length) return;
@@ -92,6 +93,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   }
 
   function pump(): void {
+    pumpScheduled = false;
     while (running < concurrency && queueHead < queue.length) {
       const event = queue[queueHead]!;
       queue[queueHead] = undefined as unknown as WebhookEvent;
@@ -112,8 +114,12 @@ export function createProcessor(options: ProcessorOptions): Processor {
   return {
     enqueue(event) {
       queue.push(event);
-      // setImmediate: the response is written before any handler starts.
-      setImmediate(pump);
+      // setImmediate: the response is written before any handler starts. One pump per turn of the loop
+      // serves every event queued in it.
+      if (!pumpScheduled) {
+        pumpScheduled = true;
+        setImmediate(pump);
+      }
     },
     pending: () => running + queue.length - queueHead,
     onIdle() {

@@ -52,7 +52,10 @@ export class HandlerRegistry {
   }
 }
 
-/** The default catch-all: one log line per processed event. */
+/**
+ * The default catch-all: one log line per processed event, at debug level (the receive line at info
+ * already names every accepted event; `LOG_LEVEL=debug` shows this one too).
+ */
 export const logEvent: EventHandler = (event, { logger }) => {
-  logger.info({ eventId: event.id, eventType: event.eventType, scheme: event.scheme }, 'webhook processed');
+  logger.debug({ eventId: event.id, eventType: event.eventType, scheme: event.scheme }, 'webhook processed');
 };

@@ -21,6 +21,13 @@ export function backoffDelayMs(retry: number, options: BackoffOptions, random: R
   return Math.round(exponential * spread);
 }
 
+/** `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 section 5.6.7). */
+const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+/** `Sunday, 06-Nov-94 08:49:37 GMT`, obsolete but still to be accepted. */
+const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+/** `Sun Nov  6 08:49:37 1994`, obsolete but still to be accepted. */
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
 /**
  * `Retry-After` as ms from `nowMs`: delta-seconds or an HTTP date (RFC 9110 section 10.2.3). Undefined when
  * absent or unreadable; never negative.
@@ -29,7 +36,12 @@ export function parseRetryAfterMs(value: string | null | undefined, nowMs: numbe
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
+  // Only the three HTTP-date forms: V8's Date.parse also reads "-5", "1.5" or "abc 1" as dates long past,
+  // which would turn an unreadable header into "retry at once" instead of the backoff.
+  let date: number;
+  if (IMF_FIXDATE.test(trimmed) || RFC850_DATE.test(trimmed)) date = Date.parse(trimmed);
+  else if (ASCTIME_DATE.test(trimmed)) date = Date.parse(`${trimmed} GMT`); // asctime has no zone; it means GMT
+  else return undefined;
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
 }

@@ -81,11 +81,14 @@ function forbiddenCause(error: unknown): DestinationForbiddenError | undefined {
 }
 
 function errorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'timed out';
+  // Duck-typed rather than `instanceof Error`: fetch's TimeoutError is a DOMException, and errors from
+  // another realm (a VM context, Jest's sandbox) fail `instanceof` while being errors all the same.
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    const { name, message } = error as { name?: unknown; message: string };
+    if (name === 'TimeoutError') return 'timed out';
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const detail = cause?.code ?? cause?.message;
-    return detail ? `${error.message}: ${detail}` : error.message;
+    return detail ? `${message}: ${detail}` : message;
   }
   return String(error);
 }
@@ -132,11 +135,17 @@ export function createSender(options: SenderOptions): Sender {
     for (const resolve of job.settledWaiters.splice(0)) resolve(job.record);
   }
 
-  async function attemptOnce(job: Job, number: number, series: number): Promise<{ attempt: Attempt; result: AttemptResult; forbidden?: boolean }> {
+  async function attemptOnce(
+    job: Job,
+    number: number,
+    series: number,
+  ): Promise<{ attempt: Attempt; result: AttemptResult; forbidden?: boolean } | undefined> {
     const { record } = job;
     await slots.acquire();
     const startedMs = now();
     try {
+      // Stopped while waiting for a slot: no new request leaves after stop().
+      if (stopping.signal.aborted) return undefined;
       const headers = {
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
@@ -193,10 +202,24 @@ export function createSender(options: SenderOptions): Sender {
     settle(job);
   }
 
+  /** The server is stopping: the record keeps `pending` and says which attempt was left undone. */
+  function interrupt(job: Job): void {
+    const { record } = job;
+    record.interruptedAt = iso(now());
+    record.error = `server stopped before attempt ${record.attempts.length + 1}`;
+    record.updatedAt = record.interruptedAt;
+    store.save(record);
+    logger.warn({ deliveryId: record.id, eventId: record.eventId, nextAttemptAt: record.nextAttemptAt }, 'webhook delivery interrupted by shutdown');
+    jobs.delete(record.id);
+    settle(job);
+  }
+
   async function run(job: Job, series: number): Promise<void> {
     const { record } = job;
     for (let n = 1; ; n += 1) {
-      const { attempt, result, forbidden } = await attemptOnce(job, record.attempts.length + 1, series);
+      const outcome = await attemptOnce(job, record.attempts.length + 1, series);
+      if (!outcome) return interrupt(job);
+      const { attempt, result, forbidden } = outcome;
       record.attempts.push(attempt);
       record.updatedAt = iso(now());
       logger.info(
@@ -223,15 +246,7 @@ export function createSender(options: SenderOptions): Sender {
       try {
         await sleep(decision.delayMs, stopping.signal);
       } catch {
-        // The server is stopping: the record says what was left undone.
-        record.interruptedAt = iso(now());
-        record.error = `server stopped before attempt ${attempt.number + 1}`;
-        record.updatedAt = record.interruptedAt;
-        store.save(record);
-        logger.warn({ deliveryId: record.id, eventId: record.eventId, nextAttemptAt: record.nextAttemptAt }, 'webhook delivery interrupted by shutdown');
-        jobs.delete(record.id);
-        settle(job);
-        return;
+        return interrupt(job);
       }
       record.nextAttemptAt = null;
     }

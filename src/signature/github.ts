@@ -1,3 +1,4 @@
+import { assertBody, assertSecret } from './arguments';
 import { decodeHexDigest, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
 import type { SignatureScheme } from './types';
 
@@ -12,8 +13,10 @@ export const GITHUB_HEADERS = {
   delivery: 'x-github-delivery',
 } as const;
 
+/** The `X-Hub-Signature-256` value for one secret: `sha256=<lower-case hex>`. */
 export function signGithub(secret: string, body: Buffer | string): string {
-  if (typeof secret !== 'string' || secret === '') throw new TypeError('secret must be a non-empty string');
+  assertSecret(secret);
+  assertBody(body);
   return `sha256=${hmacSha256(secret, body).toString('hex')}`;
 }
 

@@ -1,3 +1,4 @@
+import { assertBody, assertSecret, assertTimestampSeconds } from './arguments';
 import { checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
 import type { SignatureScheme } from './types';
 
@@ -14,7 +15,9 @@ export const NATIVE_HEADERS = {
 
 /** The `X-Webhook-Signature` value for one secret: `sha256=<lower-case hex>`. */
 export function signNative(secret: string, timestampSeconds: number | string, body: Buffer | string): string {
-  if (typeof secret !== 'string' || secret === '') throw new TypeError('secret must be a non-empty string');
+  assertSecret(secret);
+  assertTimestampSeconds(timestampSeconds);
+  assertBody(body);
   return `sha256=${hmacSha256(secret, `${timestampSeconds}.`, body).toString('hex')}`;
 }
 

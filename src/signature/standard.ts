@@ -1,3 +1,4 @@
+import { assertBody, assertSecret, assertTimestampSeconds } from './arguments';
 import { bodyString, checkTimestamp, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
 import type { HeaderBag, SignatureScheme } from './types';
 
@@ -7,16 +8,51 @@ import type { HeaderBag, SignatureScheme } from './types';
  */
 const PREFIXES = ['webhook-', 'svix-'] as const;
 
-/** The HMAC key of a secret: a `whsec_` secret is base64 key bytes; any other string is its UTF-8 bytes. */
+const SECRET_PREFIX = 'whsec_';
+
+// Base64 of either alphabet, padding optional. Node's decoder would silently skip anything else, and a
+// `whsec_` secret that decodes to garbage (or to nothing: an empty key anyone can sign with) must not verify.
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/**
+ * The HMAC key of a secret, or undefined when it cannot be one: a `whsec_` secret is the base64 key bytes
+ * (as in the reference library); any other string is its UTF-8 bytes (SPEC.md section 1).
+ */
+export function parseStandardKey(secret: string): Buffer | undefined {
+  if (!secret.startsWith(SECRET_PREFIX)) return secret === '' ? undefined : Buffer.from(secret, 'utf8');
+  const encoded = secret.slice(SECRET_PREFIX.length);
+  if (!BASE64.test(encoded) || encoded.replace(/=+$/, '').length % 4 === 1) return undefined;
+  const key = Buffer.from(encoded, 'base64');
+  return key.length === 0 ? undefined : key;
+}
+
+/** Like `parseStandardKey`, but a `whsec_` secret that is not valid base64 throws `TypeError`. */
 export function standardKey(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+  assertSecret(secret);
+  const key = parseStandardKey(secret);
+  if (!key) throw new TypeError(`a ${SECRET_PREFIX} secret must be followed by non-empty base64 key bytes`);
+  return key;
 }
 
 /** One `v1,<base64>` signature for one secret. */
 export function signStandard(secret: string, msgId: string, timestampSeconds: number | string, body: Buffer | string): string {
-  if (typeof secret !== 'string' || secret === '') throw new TypeError('secret must be a non-empty string');
+  const key = standardKey(secret);
   if (typeof msgId !== 'string' || msgId === '') throw new TypeError('msgId must be a non-empty string');
-  return `v1,${hmacSha256(standardKey(secret), `${msgId}.${timestampSeconds}.`, body).toString('base64')}`;
+  assertTimestampSeconds(timestampSeconds);
+  assertBody(body);
+  return `v1,${hmacSha256(key, `${msgId}.${timestampSeconds}.`, body).toString('base64')}`;
+}
+
+const DIGEST_BYTES = 32;
+
+/**
+ * The HMAC-SHA256 digest a `v1` signature encodes, or undefined when it is not exactly one. Only the
+ * canonical encoding is accepted, so one digest has one spelling and the exact-replay key cannot be
+ * dodged by adding characters the decoder would ignore.
+ */
+function decodeBase64Digest(text: string): Buffer | undefined {
+  const digest = Buffer.from(text, 'base64');
+  return digest.length === DIGEST_BYTES && digest.toString('base64') === text ? digest : undefined;
 }
 
 function prefixOf(headers: HeaderBag): string {
@@ -35,16 +71,20 @@ export const standardScheme: SignatureScheme = {
     const msgId = headerValue(headers, `${prefix}id`);
     if (msgId === undefined) return mismatch(`The ${prefix}id header is missing: it is part of the signed content.`);
 
-    // `v1,<base64>` values separated by spaces; other versions (v1a, ...) are skipped, as the spec says.
+    // Space-separated `<version>,<base64>` values, one per secret during a rotation. Versions other than
+    // v1 (v1a, the asymmetric one, ...) are skipped, as the spec and the reference library do.
     const given: { text: string; digest: Buffer }[] = [];
     for (const part of (headerValue(headers, `${prefix}signature`) ?? '').split(' ')) {
       if (!part.startsWith('v1,')) continue;
-      const text = part.slice(3);
-      given.push({ text, digest: Buffer.from(text, 'base64') });
+      const text = part.slice('v1,'.length);
+      const digest = decodeBase64Digest(text);
+      if (digest) given.push({ text, digest });
     }
     if (given.length === 0) return mismatch(`${prefix}signature holds no v1,<base64> value.`);
     for (const secret of secrets) {
-      const expected = hmacSha256(standardKey(secret), `${msgId}.${timestamp}.`, body);
+      const key = parseStandardKey(secret);
+      if (!key) continue; // a malformed whsec_ secret verifies nothing; the other secrets still may
+      const expected = hmacSha256(key, `${msgId}.${timestamp}.`, body);
       for (const candidate of given) {
         if (safeEqual(expected, candidate.digest)) {
           return { ok: true, signature: `standard:${candidate.text}`, timestamp: checked };

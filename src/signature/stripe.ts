@@ -1,3 +1,4 @@
+import { assertBody, assertSecret, assertTimestampSeconds } from './arguments';
 import { bodyString, checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
 import type { SignatureScheme } from './types';
 
@@ -10,7 +11,9 @@ export const STRIPE_HEADER = 'stripe-signature';
 
 /** A `Stripe-Signature` header value for one secret. */
 export function signStripe(secret: string, timestampSeconds: number | string, body: Buffer | string): string {
-  if (typeof secret !== 'string' || secret === '') throw new TypeError('secret must be a non-empty string');
+  assertSecret(secret);
+  assertTimestampSeconds(timestampSeconds);
+  assertBody(body);
   return `t=${timestampSeconds},v1=${hmacSha256(secret, `${timestampSeconds}.`, body).toString('hex')}`;
 }
 
@@ -19,19 +22,27 @@ export const stripeScheme: SignatureScheme = {
   signatureHeaders: [STRIPE_HEADER],
 
   verify(headers, body, { secrets, nowSeconds, toleranceSeconds }) {
-    let timestamp: string | undefined;
+    const timestamps: string[] = [];
     const given: { text: string; digest: Buffer }[] = [];
     for (const item of (headerValue(headers, STRIPE_HEADER) ?? '').split(',')) {
       const eq = item.indexOf('=');
       if (eq < 0) continue;
       const key = item.slice(0, eq).trim();
       const value = item.slice(eq + 1).trim();
-      if (key === 't') timestamp ??= value;
+      if (key === 't') timestamps.push(value);
       else if (key === 'v1') {
         const digest = decodeHexDigest(value);
         if (digest) given.push({ text: value.toLowerCase(), digest });
       }
     }
+    // Stripe sends exactly one `t`. Its library lets a later one win; several are ambiguous, so we refuse them.
+    if (timestamps.length === 0) {
+      return { ok: false, code: 'timestamp.missing', message: 'Stripe-Signature holds no t=<unix seconds> value.' };
+    }
+    if (timestamps.length > 1) {
+      return { ok: false, code: 'timestamp.invalid', message: 'Stripe-Signature must carry exactly one t=<unix seconds>.' };
+    }
+    const timestamp = timestamps[0];
     const checked = checkTimestamp(timestamp, 'Stripe-Signature t=', nowSeconds, toleranceSeconds);
     if (typeof checked !== 'number') return checked;
     if (given.length === 0) return mismatch('Stripe-Signature holds no v1=<hex> value.');

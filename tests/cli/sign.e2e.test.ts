@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { start, type RunningServer } from '../../src/server';
+import { SCHEME_NAMES } from '../../src/signature/types';
+
+const run = promisify(execFile);
+// Each test spawns npm and ts-node: seconds of start-up on a busy 2-core machine, not a measure of speed.
+jest.setTimeout(30_000);
+const ROOT = resolve(__dirname, '../..');
+const SECRET = 'whsec_ZTJlLWNsaS1zZWNyZXQtYnl0ZXM=';
+// A single quote and non-ASCII text: the printed command must carry both through the shell byte for byte.
+const body = JSON.stringify({ id: 'evt_e2e', type: 'user.created', name: "O'Brien Zoë 🚀 日本語" });
+
+/** `npm run -s sign -- ...` as a user runs it, with WEBHOOK_SECRET in its environment. */
+function sign(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run('npm', ['run', '-s', 'sign', '--', ...args], { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET: SECRET } });
+}
+
+describe('npm run sign, end to end', () => {
+  let server: RunningServer | undefined;
+
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it.each(SCHEME_NAMES)('prints a %s curl command that a running server accepts', async (scheme) => {
+    server = await start({ PORT: '0', HOST: '127.0.0.1', WEBHOOK_SECRET: SECRET }, { logger: pino({ level: 'silent' }) });
+    const args = ['--scheme', scheme, '--body', body, '--curl', `${server.url}/webhook/receive`];
+    if (scheme !== 'stripe') args.push('--id', 'evt_e2e');
+
+    const { stdout: command } = await sign(args);
+    const { stdout: response } = await run('bash', ['-c', command]);
+
+    expect(JSON.parse(response)).toEqual({ received: true, id: 'evt_e2e', duplicate: false });
+    const entry = server.deps.history.get('evt_e2e');
+    expect(entry).toMatchObject({ scheme, payload: JSON.parse(body) });
+  });
+
+  it('exits 2 with the usage for an unknown scheme', async () => {
+    const failure = await sign(['--scheme', 'paypal', '--body', '{}']).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toContain('Unknown scheme "paypal"');
+  });
+});

@@ -1,0 +1,113 @@
+import { EXIT_USAGE, firstSecret, runSign, type CliIo } from '../../src/cli/sign';
+import { verifyWebhook } from '../../src/signature/verify';
+
+const NOW_MS = Date.UTC(2026, 10, 29, 12, 0, 0);
+
+function run(argv: string[], overrides: Partial<CliIo> = {}): { code: number; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  const code = runSign(argv, {
+    env: { WEBHOOK_SECRET: 'first, second' },
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    readFile: () => {
+      throw new Error('ENOENT: no such file');
+    },
+    now: () => NOW_MS,
+    newId: () => 'evt_fixed',
+    ...overrides,
+  });
+  return { code, stdout, stderr };
+}
+
+/** The printed `Name: value` lines as the server would receive them. */
+function parseHeaderLines(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text.trim().split('\n').map((line) => {
+      const colon = line.indexOf(': ');
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 2)];
+    }),
+  );
+}
+
+describe('npm run sign', () => {
+  it('prints headers, one per line, that verify with the first secret of WEBHOOK_SECRET', () => {
+    const body = '{"type":"user.created"}';
+
+    const { code, stdout } = run(['--scheme', 'standard', '--body', body]);
+
+    expect(code).toBe(0);
+    const headers = parseHeaderLines(stdout);
+    expect(headers['webhook-id']).toBe('evt_fixed');
+    const { result } = verifyWebhook(headers, Buffer.from(body), { secrets: ['first'], nowSeconds: NOW_MS / 1000, toleranceSeconds: 300 });
+    expect(result.ok).toBe(true);
+  });
+
+  it('signs with --secret when it is given', () => {
+    const { stdout } = run(['--scheme', 'github', '--body', '{}', '--secret', 'explicit']);
+
+    const { result } = verifyWebhook(parseHeaderLines(stdout), Buffer.from('{}'), { secrets: ['explicit'], nowSeconds: 0, toleranceSeconds: 300 });
+    expect(result.ok).toBe(true);
+  });
+
+  it('reads the body from --file', () => {
+    const file = Buffer.from('{"id":"evt_file","type":"invoice.paid"}\n');
+
+    const { code, stdout } = run(['--scheme', 'stripe', '--file', 'event.json'], { readFile: () => file });
+
+    expect(code).toBe(0);
+    const { result } = verifyWebhook(parseHeaderLines(stdout), file, { secrets: ['first'], nowSeconds: NOW_MS / 1000, toleranceSeconds: 300 });
+    expect(result.ok).toBe(true);
+  });
+
+  it('prints a curl command with --curl', () => {
+    const { code, stdout } = run(['--scheme', 'native', '--body', '{"a":1}', '--event', 'order.paid', '--curl', 'http://localhost:3005/webhook/receive']);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^curl -sS -X POST 'http:\/\/localhost:3005\/webhook\/receive' \\\n/);
+    expect(stdout).toContain("-H 'X-Webhook-Event: order.paid'");
+    expect(stdout).toContain(`--data-raw '{"a":1}'`);
+  });
+
+  it('prints the usage on --help and exits 0', () => {
+    const { code, stdout } = run(['--help']);
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: npm run -s sign');
+  });
+
+  it.each([
+    ['an unknown scheme', ['--scheme', 'paypal', '--body', '{}'], 'Unknown scheme "paypal"'],
+    ['a missing scheme', ['--body', '{}'], '--scheme is required'],
+    ['a missing body', ['--scheme', 'native'], 'exactly one of --body or --file'],
+    ['both --body and --file', ['--scheme', 'native', '--body', '{}', '--file', 'x.json'], 'exactly one of --body or --file'],
+    ['a body that is not JSON', ['--scheme', 'native', '--body', "{a:1}"], 'not valid JSON'],
+    ['an unknown option', ['--scheme', 'native', '--body', '{}', '--verbose'], "Unknown option '--verbose'"],
+    ['an unreadable file', ['--scheme', 'native', '--file', 'missing.json'], 'Cannot read --file missing.json'],
+    ['--event with stripe', ['--scheme', 'stripe', '--body', '{}', '--event', 'x'], '--event does not apply to stripe'],
+    ['a --curl target that is not a URL', ['--scheme', 'native', '--body', '{}', '--curl', 'localhost:3005'], 'http(s) URL'],
+    ['a malformed whsec_ secret with standard', ['--scheme', 'standard', '--body', '{}', '--secret', 'whsec_'], 'whsec_'],
+  ])('exits 2 with the usage for %s', (_case, argv, message) => {
+    const { code, stdout, stderr } = run(argv);
+
+    expect(code).toBe(EXIT_USAGE);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(message);
+    expect(stderr).toContain('Usage:');
+  });
+
+  it('exits 2 with a clear message when no secret is configured', () => {
+    const { code, stderr } = run(['--scheme', 'native', '--body', '{}'], { env: {} });
+
+    expect(code).toBe(EXIT_USAGE);
+    expect(stderr).toContain('No secret to sign with: pass --secret, or set WEBHOOK_SECRET');
+  });
+});
+
+describe('firstSecret', () => {
+  it('takes the first non-empty secret of a comma-separated list, trimmed', () => {
+    expect(firstSecret(' , new ,old')).toBe('new');
+    expect(firstSecret('')).toBeUndefined();
+    expect(firstSecret(undefined)).toBeUndefined();
+  });
+});
