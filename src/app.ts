@@ -1,18 +1,47 @@
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import type { AppDeps } from './deps';
+import { requireAdmin } from './middleware/auth';
 import { errorHandler, notFound } from './middleware/error-handler';
+import { rateLimit } from './middleware/rate-limit';
 import { deliveriesRouter } from './routes/deliveries';
+import { healthRouter, metricsHandler } from './routes/health';
 import { historyRouter } from './routes/history';
 import { receiveRouter } from './routes/receive';
 import { sendRouter } from './routes/send';
+
+/** Paths behind `requireAdmin`: everything but /webhook/receive and /healthz. */
+export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/metrics'];
 
 /** Builds the Express app from its collaborators. No listening, no environment, no timers. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // responses are fresh JSON; hashing every body for an ETag buys nothing here
+  const { security } = deps.config;
+  // Decides req.ip (and so the loopback rule and the rate limit) behind a reverse proxy; off by default,
+  // since trusting X-Forwarded-For from anyone would let any client claim to be 127.0.0.1.
+  app.set('trust proxy', security.trustProxy);
 
+  // helmet rather than hand-written headers: its defaults (CSP, HSTS, nosniff, frame-ancestors, CORP/COOP,
+  // Referrer-Policy, ...) are maintained as browsers change, and the UI pages to come need the CSP.
+  // upgrade-insecure-requests is dropped: the server usually runs on plain http (localhost, behind a proxy),
+  // where it would make a browser fetch the UI's own assets over https and fail.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+
+  // The rate limit runs before the body is read, so a flood costs no parsing and never reaches the history.
+  if (security.receiveRateLimit > 0) {
+    app.use(
+      '/webhook/receive',
+      rateLimit({ perMinute: security.receiveRateLimit, now: deps.now, clientAddress: deps.clientAddress, onLimited: () => deps.metrics.rateLimited() }),
+    );
+  }
   app.use(receiveRouter(deps));
+  app.use(healthRouter(deps));
+
+  const admin = requireAdmin({ adminToken: security.adminToken, clientAddress: deps.clientAddress });
+  app.use(ADMIN_PATHS, admin);
+  app.get('/metrics', metricsHandler(deps));
   app.use(historyRouter(deps));
   app.use(sendRouter(deps));
   app.use(deliveriesRouter(deps));

@@ -27,6 +27,15 @@ export const DEFAULTS = {
   SEND_TIMEOUT_MS: '10000',
   SEND_CONCURRENCY: '50',
   DELIVERY_LIMIT: '1000',
+  ADMIN_TOKEN: '',
+  TRUST_PROXY: '',
+  SEND_ALLOWED_HOSTS: '',
+  SEND_BLOCK_PRIVATE: 'false',
+  MANAGEMENT_MAX_BODY_BYTES: '1048576',
+  RECEIVE_RATE_LIMIT: '0',
+  HEADERS_TIMEOUT_MS: '10000',
+  REQUEST_TIMEOUT_MS: '30000',
+  KEEP_ALIVE_TIMEOUT_MS: '5000',
 } as const satisfies Record<string, string>;
 
 export type EnvKey = keyof typeof DEFAULTS;
@@ -54,6 +63,49 @@ function oneOf<T extends string>(values: readonly [T, ...T[]]) {
   });
 }
 
+function bool() {
+  return z.string().transform((raw, ctx) => {
+    const value = raw.toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(value)) return true;
+    if (['false', '0', 'no', 'off'].includes(value)) return false;
+    ctx.addIssue({ code: 'custom', message: `must be true or false (got "${raw}")` });
+    return z.NEVER;
+  });
+}
+
+/**
+ * Express's `trust proxy` setting (https://expressjs.com/en/guide/behind-proxies.html): off when empty,
+ * else `true`/`false`, a hop count, or a comma list of addresses, subnets and the names
+ * `loopback`, `linklocal`, `uniquelocal`. Express validates the addresses when the app is built.
+ */
+function trustProxy() {
+  return z.string().transform((raw, ctx): boolean | number | string => {
+    const value = raw.trim();
+    if (value === '' || value.toLowerCase() === 'false') return false;
+    if (value.toLowerCase() === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const parts = value.split(',').map((p) => p.trim());
+    if (parts.some((p) => !/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(p))) {
+      ctx.addIssue({ code: 'custom', message: `must be true, false, a hop count or a comma list of addresses, subnets, loopback, linklocal, uniquelocal (got "${raw}")` });
+      return z.NEVER;
+    }
+    return parts.join(',');
+  });
+}
+
+/** A comma list of host names; `*.example.com` matches every subdomain of example.com (not example.com itself). */
+function allowedHosts() {
+  return z.string().transform((raw, ctx) => {
+    const hosts = raw.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+    const bad = hosts.filter((h) => !/^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$|^\[[0-9a-f:.]+\]$/.test(h));
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a comma list of host names, optionally starting with "*." (bad: ${bad.join(', ')})` });
+      return z.NEVER;
+    }
+    return hosts;
+  });
+}
+
 const DAY_SECONDS = 86_400;
 
 const schema = z.object({
@@ -77,6 +129,17 @@ const schema = z.object({
   SEND_TIMEOUT_MS: int(1, 600_000),
   SEND_CONCURRENCY: int(1, 10_000),
   DELIVERY_LIMIT: int(1, 1_000_000),
+  ADMIN_TOKEN: z.string().refine((v) => v === '' || v.length >= 16, {
+    message: 'must be at least 16 characters (generate one with `openssl rand -hex 32`)',
+  }),
+  TRUST_PROXY: trustProxy(),
+  SEND_ALLOWED_HOSTS: allowedHosts(),
+  SEND_BLOCK_PRIVATE: bool(),
+  MANAGEMENT_MAX_BODY_BYTES: int(1, 100 * 1024 * 1024),
+  RECEIVE_RATE_LIMIT: int(0, 1_000_000),
+  HEADERS_TIMEOUT_MS: int(1, 600_000),
+  REQUEST_TIMEOUT_MS: int(0, 3_600_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(0, 600_000),
 });
 
 export interface SendConfig {
@@ -90,6 +153,27 @@ export interface SendConfig {
   readonly timeoutMs: number;
   /** Requests in flight at once, across all deliveries. */
   readonly concurrency: number;
+}
+
+export interface SecurityConfig {
+  /** Bearer token for the management API and /metrics; empty means loopback clients only. */
+  readonly adminToken: string;
+  /** Express's `trust proxy` value: false (off), true, a hop count, or a comma list of addresses. */
+  readonly trustProxy: boolean | number | string;
+  /** Host names `/webhook/send` may deliver to (`*.` wildcards); empty means any host. */
+  readonly sendAllowedHosts: readonly string[];
+  /** Refuse loopback, private, link-local and other non-public addresses as destinations. */
+  readonly sendBlockPrivate: boolean;
+  /** Largest JSON body the management API accepts, in bytes. */
+  readonly managementMaxBodyBytes: number;
+  /** Requests per minute per client address on /webhook/receive; 0 turns the limit off. */
+  readonly receiveRateLimit: number;
+  /** Time a client has to send the request headers, in ms (`server.headersTimeout`). */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send the whole request, in ms (`server.requestTimeout`); 0 turns it off. */
+  readonly requestTimeoutMs: number;
+  /** Idle time before a kept-alive connection is closed, in ms (`server.keepAliveTimeout`). */
+  readonly keepAliveTimeoutMs: number;
 }
 
 export interface Config {
@@ -113,6 +197,7 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly send: SendConfig;
   readonly deliveryLimit: number;
+  readonly security: SecurityConfig;
 }
 
 /** Thrown by `loadConfig` with every bad variable at once, each line naming the variable. */
@@ -164,6 +249,10 @@ export function loadConfig(
   if (baseDelay.success && maxDelay.success && baseDelay.data > maxDelay.data) {
     problems.push(`SEND_BASE_DELAY_MS (${baseDelay.data}) must not exceed SEND_MAX_DELAY_MS (${maxDelay.data})`);
   }
+  if (parsed.success && parsed.data.REQUEST_TIMEOUT_MS > 0 && parsed.data.HEADERS_TIMEOUT_MS > parsed.data.REQUEST_TIMEOUT_MS) {
+    // Node refuses to start a server whose headersTimeout exceeds its requestTimeout.
+    problems.push(`HEADERS_TIMEOUT_MS (${parsed.data.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${parsed.data.REQUEST_TIMEOUT_MS})`);
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
   const v = parsed.data;
@@ -192,5 +281,16 @@ export function loadConfig(
       concurrency: v.SEND_CONCURRENCY,
     },
     deliveryLimit: v.DELIVERY_LIMIT,
+    security: {
+      adminToken: v.ADMIN_TOKEN,
+      trustProxy: v.TRUST_PROXY,
+      sendAllowedHosts: v.SEND_ALLOWED_HOSTS,
+      sendBlockPrivate: v.SEND_BLOCK_PRIVATE,
+      managementMaxBodyBytes: v.MANAGEMENT_MAX_BODY_BYTES,
+      receiveRateLimit: v.RECEIVE_RATE_LIMIT,
+      headersTimeoutMs: v.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
+    },
   };
 }

@@ -12,6 +12,11 @@ import { HandlerRegistry } from './processing/registry';
 import type { DeliveryStore } from './sender/delivery-store';
 import { MemoryDeliveryStore } from './sender/memory-delivery-store';
 import { createSender, type FetchLike, type Sender } from './sender/sender';
+import { requestIp, type ClientAddress } from './middleware/auth';
+import { createMetrics, type Metrics } from './metrics/metrics';
+import type { EventLoopDelay } from './health/event-loop';
+import { createGuardedFetch } from './security/guarded-fetch';
+import { createDestinationPolicy, systemLookup, type DestinationPolicy, type LookupFn } from './security/destination';
 
 /** Everything the app needs, passed in: tests swap any part for a fake. */
 export interface AppDeps {
@@ -30,6 +35,17 @@ export interface AppDeps {
   readonly fetch: FetchLike;
   readonly deliveries: DeliveryStore;
   readonly sender: Sender;
+  /** The address a request comes from, for access control and rate limits; `req.ip` unless a test injects one. */
+  readonly clientAddress: ClientAddress;
+  /** Resolves host names for the destination rules and the sender's connections; injectable for tests. */
+  readonly lookup: LookupFn;
+  /** `SEND_ALLOWED_HOSTS` and `SEND_BLOCK_PRIVATE`, checked when a send is requested. */
+  readonly destinations: DestinationPolicy;
+  readonly metrics: Metrics;
+  /** When this app was built, in ms since the epoch: /healthz's uptime. */
+  readonly startedAtMs: number;
+  /** Event-loop delay for /healthz; server.ts passes a real monitor, absent means null. */
+  readonly eventLoop?: () => EventLoopDelay;
 }
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger'>>;
@@ -47,8 +63,30 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const sleep = overrides.sleep ?? realSleep;
   const random = overrides.random ?? systemRandom;
   const newId = overrides.newId ?? newUuidId;
-  const fetchImpl = overrides.fetch ?? ((url, init) => fetch(url, init));
   const deliveries = overrides.deliveries ?? new MemoryDeliveryStore(config.deliveryLimit);
+  const rules = { allowedHosts: config.security.sendAllowedHosts, blockPrivate: config.security.sendBlockPrivate };
+  const lookup = overrides.lookup ?? systemLookup;
+  // Every connection the sender opens is checked against the destination rules at connect time.
+  const fetchImpl = overrides.fetch ?? createGuardedFetch(rules, lookup).fetch;
+  // Gauges read the stores at scrape time, hence the late-bound sources.
+  const metrics: Metrics =
+    overrides.metrics ??
+    createMetrics(() => ({
+      historyCounts: () => history.counts(),
+      pendingDeliveries: () => deliveries.counts().pending,
+      pendingProcessing: () => processor.pending(),
+    }));
+  const processor: Processor =
+    overrides.processor ??
+    createProcessor({
+      registry,
+      history,
+      logger,
+      now,
+      concurrency: config.processingConcurrency,
+      timeoutMs: config.processingTimeoutMs,
+      metrics,
+    });
   return {
     config,
     logger,
@@ -59,16 +97,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     history,
     dedupe: overrides.dedupe ?? new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries }),
     registry,
-    processor:
-      overrides.processor ??
-      createProcessor({
-        registry,
-        history,
-        logger,
-        now,
-        concurrency: config.processingConcurrency,
-        timeoutMs: config.processingTimeoutMs,
-      }),
+    processor,
     fetch: fetchImpl,
     deliveries,
     sender:
@@ -83,6 +112,13 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
         config: config.send,
         newId,
         secrets: () => config.secrets,
+        metrics,
       }),
+    clientAddress: overrides.clientAddress ?? requestIp,
+    lookup,
+    destinations: overrides.destinations ?? createDestinationPolicy(rules, lookup),
+    metrics,
+    startedAtMs: overrides.startedAtMs ?? now(),
+    eventLoop: overrides.eventLoop,
   };
 }

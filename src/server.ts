@@ -2,10 +2,20 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import dotenv from 'dotenv';
 import type { Logger } from 'pino';
+import { collectDefaultMetrics } from 'prom-client';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createDeps, type AppDeps, type DepsOverrides } from './deps';
+import { startEventLoopMonitor } from './health/event-loop';
 import { createLogger, flushLogger } from './logger';
+
+/**
+ * How often Node checks headersTimeout and requestTimeout (its default is 30 s, which would let a slow
+ * client hold a socket up to 30 s past a 10 s headersTimeout): a quarter of headersTimeout, 50 ms to 5 s.
+ */
+export function connectionsCheckingIntervalMs(headersTimeoutMs: number): number {
+  return Math.min(5_000, Math.max(50, Math.floor(headersTimeoutMs / 4)));
+}
 
 export interface RunningServer {
   readonly server: Server;
@@ -32,10 +42,20 @@ export async function start(
         'Set WEBHOOK_SECRET (in .env or the environment) to keep one across restarts. NODE_ENV=production refuses to start without it.\n\n',
     );
   }
-  const deps = createDeps(config, logger, options.overrides);
+  const monitor = startEventLoopMonitor();
+  const deps = createDeps(config, logger, { eventLoop: monitor.snapshot, ...options.overrides });
+  // Process metrics (CPU, memory, GC, handles) on the app's own registry; here, because they sample.
+  collectDefaultMetrics({ register: deps.metrics.registry });
   const app = createApp(deps);
 
-  const server = createServer();
+  // Timeouts, so a slow or idle client cannot hold a connection forever (Slowloris).
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.security;
+  const server = createServer({
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    connectionsCheckingInterval: connectionsCheckingIntervalMs(headersTimeoutMs),
+  });
   // Responses in flight, so that shutdown can make their keep-alive connections close once they are answered:
   // otherwise such a connection stays open, and takes new requests, until keepAliveTimeout.
   // Registered before the app so that it runs first for every request.
@@ -48,9 +68,12 @@ export async function start(
   });
   server.on('request', app);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      monitor.stop();
+      reject(error);
+    });
     server.listen({ port: config.port, host: config.host || undefined }, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
@@ -68,6 +91,7 @@ export async function start(
       await deps.sender.stop();
       await stopped;
       await deps.processor.onIdle();
+      monitor.stop();
     })());
 
   return { server, deps, url, close };

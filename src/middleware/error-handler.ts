@@ -23,10 +23,11 @@ export function toAppError(error: unknown, maxBodyBytes?: number): AppError {
   const type = (error as { type?: unknown } | null)?.type;
   const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
   if (known) {
+    // body-parser puts the limit that was hit on the error: the management API's differs from receive's.
+    const errorLimit = (error as { limit?: unknown }).limit;
+    const limit = typeof errorLimit === 'number' ? errorLimit : maxBodyBytes;
     const message =
-      type === 'entity.too.large' && maxBodyBytes !== undefined
-        ? `The request body is larger than the limit of ${maxBodyBytes} bytes.`
-        : known.message;
+      type === 'entity.too.large' && limit !== undefined ? `The request body is larger than the limit of ${limit} bytes.` : known.message;
     return new AppError(known.status, known.code, message, { cause: error });
   }
   const status = (error as { status?: unknown } | null)?.status;

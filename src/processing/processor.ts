@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
 import type { HistoryStore } from '../history/store';
+import { noMetrics, type Metrics } from '../metrics/metrics';
 import type { HandlerRegistry, WebhookEvent } from './registry';
 
 export interface ProcessorOptions {
@@ -12,6 +13,8 @@ export interface ProcessorOptions {
   readonly concurrency: number;
   /** Per-event limit on all of its handlers together, in ms. */
   readonly timeoutMs: number;
+  /** Counts outcomes and durations; none when absent. */
+  readonly metrics?: Pick<Metrics, 'processed'>;
 }
 
 export interface Processor {
@@ -41,6 +44,7 @@ function describe(error: unknown): string {
  */
 export function createProcessor(options: ProcessorOptions): Processor {
   const { registry, history, logger, now, concurrency, timeoutMs } = options;
+  const metrics = options.metrics ?? noMetrics;
   const queue: WebhookEvent[] = [];
   let queueHead = 0;
   let running = 0;
@@ -74,10 +78,14 @@ export function createProcessor(options: ProcessorOptions): Processor {
     });
     try {
       await Promise.race([runHandlers(event, controller.signal), timeout]);
-      history.setProcessing(event.id, { state: 'done', durationMs: now() - startedAt });
+      const durationMs = now() - startedAt;
+      history.setProcessing(event.id, { state: 'done', durationMs });
+      metrics.processed('done', durationMs);
     } catch (error) {
       const message = describe(error);
-      history.setProcessing(event.id, { state: 'failed', error: message, durationMs: now() - startedAt });
+      const durationMs = now() - startedAt;
+      history.setProcessing(event.id, { state: 'failed', error: message, durationMs });
+      metrics.processed('failed', durationMs);
       logger.warn({ eventId: event.id, eventType: event.eventType, error: message }, 'webhook processing failed');
     } finally {
       clearTimeout(timer);

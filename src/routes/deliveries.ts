@@ -13,7 +13,7 @@ const listQuery = z.object({
 
 const waitQuery = z.object({ wait: z.enum(['true', 'false', '1', '0']).optional() });
 
-export function deliveriesRouter({ deliveries, sender }: AppDeps): Router {
+export function deliveriesRouter({ deliveries, sender, destinations }: AppDeps): Router {
   const router = Router();
 
   router.get('/webhook/deliveries', (req, res) => {
@@ -29,6 +29,9 @@ export function deliveriesRouter({ deliveries, sender }: AppDeps): Router {
 
   router.post('/webhook/deliveries/:id/retry', async (req, res) => {
     const { wait } = parseInput(waitQuery, req.query);
+    // The rules may have changed since the delivery was first sent.
+    const existing = deliveries.get(req.params.id);
+    if (existing) await destinations.check(existing.url);
     const record = sender.retry(req.params.id);
     res.location(`/webhook/deliveries/${record.id}`);
     if (wait === 'true' || wait === '1') {

@@ -45,7 +45,7 @@ function parseBody(body: Buffer, contentType: string | undefined): ParsedBody {
 }
 
 export function receiveRouter(deps: AppDeps): Router {
-  const { config, history, dedupe, processor, logger, now, newId } = deps;
+  const { config, history, dedupe, processor, logger, now, newId, metrics } = deps;
   const router = Router();
 
   function recordRejection(req: Request, body: Buffer | undefined, error: AppError, scheme: SignatureScheme | undefined): void {
@@ -65,6 +65,8 @@ export function receiveRouter(deps: AppDeps): Router {
       processing: null,
     };
     history.add(entry);
+    metrics.received(entry.scheme, 'rejected');
+    metrics.verificationFailed(error.code);
     logger.warn(
       { historyId: entry.id, eventId: identity.eventId, eventType: entry.eventType, scheme: entry.scheme, outcome: 'rejected', reason: error.code },
       'webhook rejected',
@@ -99,6 +101,7 @@ export function receiveRouter(deps: AppDeps): Router {
     const seenId = dedupe.lookup(keys, nowMs) ?? (identity.eventId !== undefined && history.get(identity.eventId)?.status === 'accepted' ? identity.eventId : undefined);
     if (seenId !== undefined) {
       history.recordDuplicate(seenId);
+      metrics.received(scheme!.name, 'duplicate');
       logger.info({ eventId: seenId, eventType, scheme: scheme!.name, outcome: 'duplicate' }, 'webhook duplicate');
       res.status(200).json({ received: true, id: seenId, duplicate: true });
       return;
@@ -121,6 +124,7 @@ export function receiveRouter(deps: AppDeps): Router {
       processing: { state: 'pending' },
     });
     dedupe.remember(keys, id, nowMs);
+    metrics.received(scheme!.name, 'accepted');
     logger.info({ eventId: id, eventType, scheme: scheme!.name, outcome: 'accepted', sizeBytes: body.length }, 'webhook received');
     res.status(200).json({ received: true, id, duplicate: false });
     processor.enqueue({ id, eventType, scheme: scheme!.name, receivedAt, headers, payload: parsed.payload, rawBody: body });

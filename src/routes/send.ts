@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps';
 import type { DeliveryRecord } from '../sender/delivery-store';
 import { parseInput } from './validate';
 
-/** Largest JSON body accepted by the management API. */
+/** Largest JSON body accepted by the management API when the config does not say (`MANAGEMENT_MAX_BODY_BYTES`). */
 export const MANAGEMENT_BODY_LIMIT = '1mb';
 
 const httpUrl = z.string({ error: 'is required (an http or https URL)' }).refine(
@@ -41,12 +41,15 @@ export function finalStatus(record: DeliveryRecord): number {
   return record.status === 'delivered' ? 200 : 502;
 }
 
-export function sendRouter({ sender }: AppDeps): Router {
+export function sendRouter({ sender, destinations, config }: AppDeps): Router {
   const router = Router();
+  const limit = config.security.managementMaxBodyBytes;
 
-  router.post('/webhook/send', express.json({ limit: MANAGEMENT_BODY_LIMIT }), async (req, res) => {
+  router.post('/webhook/send', express.json({ limit }), async (req, res) => {
     const body = parseInput(sendBody, req.body);
     const { wait } = parseInput(sendQuery, req.query);
+    // SEND_ALLOWED_HOSTS / SEND_BLOCK_PRIVATE: 400 destination.forbidden before anything is sent.
+    await destinations.check(body.url);
     const delivery = sender.send({
       url: body.url,
       eventType: body.eventType,

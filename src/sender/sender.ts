@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { Now, Random, Sleep } from '../clock';
 import type { SendConfig } from '../config';
 import { ConflictError, NotFoundError } from '../errors';
+import { attemptOutcome, noMetrics, type Metrics } from '../metrics/metrics';
+import { DestinationForbiddenError } from '../security/destination';
 import { USER_AGENT } from '../version';
 import type { Attempt, DeliveryContent, DeliveryRecord, DeliveryStore } from './delivery-store';
 import { decide, type AttemptResult } from './retry-policy';
@@ -25,6 +27,8 @@ export interface SenderOptions {
   readonly newId: (prefix: string) => string;
   /** The configured secrets (`WEBHOOK_SECRET`): the first signs, all sign with `signAll`. Read at each attempt. */
   readonly secrets: () => readonly string[];
+  /** Counts attempts and deliveries; none when absent. */
+  readonly metrics?: Pick<Metrics, 'attempt' | 'delivery'>;
 }
 
 export interface SendRequest {
@@ -61,6 +65,19 @@ interface Job {
   readonly record: DeliveryRecord;
   readonly content: DeliveryContent;
   readonly settledWaiters: ((record: DeliveryRecord) => void)[];
+}
+
+/**
+ * The connect-time guard's refusal, wherever fetch wrapped it (`TypeError: fetch failed` with a cause).
+ * Walks `cause` duck-typed: undici's wrapper may come from another realm, where `instanceof Error` fails.
+ */
+function forbiddenCause(error: unknown): DestinationForbiddenError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+    if (current instanceof DestinationForbiddenError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function errorMessage(error: unknown): string {
@@ -102,6 +119,7 @@ async function readPreview(response: Response, limit: number): Promise<string> {
  */
 export function createSender(options: SenderOptions): Sender {
   const { fetch, sleep, now, random, logger, store, config, newId, secrets } = options;
+  const metrics = options.metrics ?? noMetrics;
   const slots = new Semaphore(config.concurrency);
   const jobs = new Map<string, Job>();
   const stopping = new AbortController();
@@ -117,7 +135,11 @@ export function createSender(options: SenderOptions): Sender {
     for (const resolve of job.settledWaiters.splice(0)) resolve(job.record);
   }
 
-  async function attemptOnce(job: Job, number: number, series: number): Promise<{ attempt: Attempt; result: AttemptResult } | undefined> {
+  async function attemptOnce(
+    job: Job,
+    number: number,
+    series: number,
+  ): Promise<{ attempt: Attempt; result: AttemptResult; forbidden?: boolean } | undefined> {
     const { record } = job;
     await slots.acquire();
     const startedMs = now();
@@ -146,12 +168,18 @@ export function createSender(options: SenderOptions): Sender {
           signal: AbortSignal.timeout(record.timeoutMs),
         });
         const responseBody = await readPreview(response, RESPONSE_PREVIEW_BYTES).catch(() => '');
+        metrics.attempt(attemptOutcome(response.status), now() - startedMs);
         return {
           attempt: { ...base, durationMs: now() - startedMs, statusCode: response.status, responseBody },
           result: { kind: 'response', status: response.status, retryAfter: response.headers.get('retry-after') },
         };
       } catch (error) {
-        return { attempt: { ...base, durationMs: now() - startedMs, error: errorMessage(error) }, result: { kind: 'error' } };
+        const durationMs = now() - startedMs;
+        // Refused by the destination rules at connect time (DNS rebinding, a redirect): not worth a retry.
+        const forbidden = forbiddenCause(error);
+        metrics.attempt(forbidden ? 'forbidden' : 'error', durationMs);
+        if (forbidden) return { attempt: { ...base, durationMs, error: `destination forbidden: ${forbidden.message}` }, result: { kind: 'error' }, forbidden: true };
+        return { attempt: { ...base, durationMs, error: errorMessage(error) }, result: { kind: 'error' } };
       }
     } finally {
       slots.release();
@@ -166,6 +194,7 @@ export function createSender(options: SenderOptions): Sender {
     record.updatedAt = iso(now());
     store.save(record);
     jobs.delete(record.id);
+    metrics.delivery(status);
     logger[status === 'delivered' ? 'info' : 'warn'](
       { deliveryId: record.id, eventId: record.eventId, eventType: record.eventType, outcome: status, attempts: record.attempts.length, error: error ?? undefined },
       status === 'delivered' ? 'webhook delivered' : 'webhook delivery failed',
@@ -190,7 +219,7 @@ export function createSender(options: SenderOptions): Sender {
     for (let n = 1; ; n += 1) {
       const outcome = await attemptOnce(job, record.attempts.length + 1, series);
       if (!outcome) return interrupt(job);
-      const { attempt, result } = outcome;
+      const { attempt, result, forbidden } = outcome;
       record.attempts.push(attempt);
       record.updatedAt = iso(now());
       logger.info(
@@ -205,6 +234,7 @@ export function createSender(options: SenderOptions): Sender {
         },
         'webhook attempt',
       );
+      if (forbidden) return finish(job, 'failed', 'destination forbidden; not retried');
       const decision = decide(result, n, record.maxAttempts, config, random, now());
       if (decision.action === 'delivered') return finish(job, 'delivered', null);
       if (decision.action === 'fail') {

@@ -1,0 +1,137 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type ReceiveOutcome = 'accepted' | 'duplicate' | 'rejected';
+
+/** What the gauges read at scrape time. */
+export interface GaugeSources {
+  historyCounts(): { readonly accepted: number; readonly rejected: number };
+  pendingDeliveries(): number;
+  pendingProcessing(): number;
+}
+
+/**
+ * The counters the app updates, in the places that already log the same events. A small interface rather
+ * than prom-client objects everywhere, so the sender and processor stay testable without a registry.
+ */
+export interface Metrics {
+  /** A per-app registry (not prom-client's global one), so tests that build many apps do not collide. */
+  readonly registry: Registry;
+  received(scheme: string | null, outcome: ReceiveOutcome): void;
+  /** A request refused on /webhook/receive, by its error code (`signature.mismatch`, `body.too_large`, ...). */
+  verificationFailed(reason: string): void;
+  rateLimited(): void;
+  processed(outcome: 'done' | 'failed', durationMs: number): void;
+  /** One delivery attempt: `2xx`..`5xx` by status class, `error` without a response, `forbidden` when refused. */
+  attempt(outcome: string, durationMs: number): void;
+  delivery(outcome: 'delivered' | 'failed'): void;
+}
+
+/** Does nothing: the default for collaborators built without metrics (their own unit tests). */
+export const noMetrics: Omit<Metrics, 'registry'> = {
+  received: () => undefined,
+  verificationFailed: () => undefined,
+  rateLimited: () => undefined,
+  processed: () => undefined,
+  attempt: () => undefined,
+  delivery: () => undefined,
+};
+
+/** The status class of an attempt's response, or `error`. */
+export function attemptOutcome(statusCode: number | undefined): string {
+  return statusCode === undefined ? 'error' : `${Math.floor(statusCode / 100)}xx`;
+}
+
+// Seconds, as Prometheus conventions ask: from 5 ms (a local handler) to 30 s (the default timeouts).
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export function createMetrics(sources: () => GaugeSources): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+
+  const received = new Counter({
+    name: 'webhook_received_total',
+    help: 'Requests to /webhook/receive by signature scheme (none when no signature header) and outcome.',
+    labelNames: ['scheme', 'outcome'] as const,
+    registers,
+  });
+  const verificationFailures = new Counter({
+    name: 'webhook_verification_failures_total',
+    help: 'Requests to /webhook/receive refused, by reason (the error code).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const rateLimited = new Counter({ name: 'webhook_rate_limited_total', help: 'Requests to /webhook/receive refused by RECEIVE_RATE_LIMIT.', registers });
+  const processed = new Counter({
+    name: 'webhook_processing_total',
+    help: 'Received events whose handlers ran, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const processingDuration = new Histogram({
+    name: 'webhook_processing_duration_seconds',
+    help: 'Time the handlers of one event took.',
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const deliveries = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'Sent webhooks that ended, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const attempts = new Counter({
+    name: 'webhook_delivery_attempts_total',
+    help: 'Delivery attempts by outcome: the response status class, error (no response) or forbidden (destination refused).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const attemptDuration = new Histogram({
+    name: 'webhook_delivery_attempt_duration_seconds',
+    help: 'Time one delivery attempt took, until the response headers or the error.',
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  new Gauge({
+    name: 'webhook_deliveries_pending',
+    help: 'Deliveries not yet delivered or failed (attempting or waiting for a retry).',
+    registers,
+    collect() {
+      this.set(sources().pendingDeliveries());
+    },
+  });
+  new Gauge({
+    name: 'webhook_processing_pending',
+    help: 'Received events queued or running in the handlers.',
+    registers,
+    collect() {
+      this.set(sources().pendingProcessing());
+    },
+  });
+  new Gauge({
+    name: 'webhook_history_entries',
+    help: 'Entries kept in the history, by status.',
+    labelNames: ['status'] as const,
+    registers,
+    collect() {
+      const counts = sources().historyCounts();
+      this.set({ status: 'accepted' }, counts.accepted);
+      this.set({ status: 'rejected' }, counts.rejected);
+    },
+  });
+
+  return {
+    registry,
+    received: (scheme, outcome) => received.inc({ scheme: scheme ?? 'none', outcome }),
+    verificationFailed: (reason) => verificationFailures.inc({ reason }),
+    rateLimited: () => rateLimited.inc(),
+    processed: (outcome, durationMs) => {
+      processed.inc({ outcome });
+      processingDuration.observe(durationMs / 1000);
+    },
+    attempt: (outcome, durationMs) => {
+      attempts.inc({ outcome });
+      attemptDuration.observe(durationMs / 1000);
+    },
+    delivery: (outcome) => deliveries.inc({ outcome }),
+  };
+}

@@ -1,0 +1,47 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { AppError } from '../errors';
+import { isLoopback } from '../security/address-rules';
+
+/** The address a request comes from: `req.ip` (which honours `TRUST_PROXY`) unless a test injects another. */
+export type ClientAddress = (req: Request) => string;
+
+export const requestIp: ClientAddress = (req) => req.ip ?? req.socket.remoteAddress ?? '';
+
+const CHALLENGE = 'Bearer realm="webhook-server"';
+
+/** Hashing first gives equal-length buffers, so the compare is constant-time whatever the input's length. */
+function sameToken(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export interface AdminAccess {
+  /** `ADMIN_TOKEN`; empty means loopback clients only. */
+  readonly adminToken: string;
+  readonly clientAddress: ClientAddress;
+}
+
+/**
+ * Guards the management surface (send, deliveries, history, metrics, the UI). With a token, every client
+ * must send `Authorization: Bearer <token>` (RFC 6750); without one, only loopback clients are served, so a
+ * server started with no configuration on a public interface does not hand its history to the internet.
+ */
+export function requireAdmin({ adminToken, clientAddress }: AdminAccess): RequestHandler {
+  return function requireAdmin(req, _res, next) {
+    if (adminToken === '') {
+      if (isLoopback(clientAddress(req))) return next();
+      throw new AppError(403, 'auth.loopback_only', 'Without ADMIN_TOKEN only clients on this machine (loopback) are served. Set ADMIN_TOKEN and send it as "Authorization: Bearer <token>".');
+    }
+    const header = req.headers.authorization;
+    if (header === undefined || header.trim() === '') {
+      throw new AppError(401, 'auth.required', 'Send the admin token as "Authorization: Bearer <token>".', { headers: { 'WWW-Authenticate': CHALLENGE } });
+    }
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+    if (!match || !sameToken(match[1]!, adminToken)) {
+      throw new AppError(401, 'auth.invalid', 'The admin token is wrong.', { headers: { 'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"` } });
+    }
+    next();
+  };
+}

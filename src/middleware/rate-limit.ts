@@ -1,0 +1,75 @@
+import { isIP } from 'node:net';
+import type { RequestHandler } from 'express';
+import type { Now } from '../clock';
+import { AppError } from '../errors';
+import { embeddedIpv4 } from '../security/address-rules';
+import type { ClientAddress } from './auth';
+
+/** Client addresses tracked at most; the least recently seen is forgotten first, so memory stays bounded. */
+export const RATE_LIMIT_MAX_CLIENTS = 10_000;
+
+/**
+ * The rate-limit key of an address: IPv4 as is; IPv6 by its /64, since one host usually owns a whole /64
+ * and could otherwise rotate addresses to get a fresh budget each time.
+ */
+export function rateLimitKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const v4 = embeddedIpv4(address);
+  if (v4 !== undefined) return v4;
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head = '', tail = ''] = canonical.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const groups = canonical.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).join(':')}::/64`;
+}
+
+export interface RateLimitOptions {
+  /** Requests per minute per client; the bucket holds this many and refills evenly over a minute. */
+  readonly perMinute: number;
+  readonly now: Now;
+  readonly clientAddress: ClientAddress;
+  /** Called for each refused request (metrics). */
+  readonly onLimited?: () => void;
+  readonly maxClients?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+/**
+ * A token bucket per client address, in memory: bursts up to `perMinute`, then `perMinute` a minute. A
+ * token bucket rather than a fixed window, because a window lets a client send twice its budget across a
+ * window boundary. Refused requests answer 429 `rate_limited` with `Retry-After`, before the body is read.
+ */
+export function rateLimit(options: RateLimitOptions): RequestHandler {
+  const { perMinute, now, clientAddress, onLimited } = options;
+  const maxClients = options.maxClients ?? RATE_LIMIT_MAX_CLIENTS;
+  const ratePerMs = perMinute / 60_000;
+  const buckets = new Map<string, Bucket>();
+
+  return function rateLimit(req, _res, next) {
+    const key = rateLimitKey(clientAddress(req));
+    const nowMs = now();
+    const bucket = buckets.get(key) ?? { tokens: perMinute, updatedMs: nowMs };
+    bucket.tokens = Math.min(perMinute, bucket.tokens + Math.max(0, nowMs - bucket.updatedMs) * ratePerMs);
+    bucket.updatedMs = nowMs;
+    // Re-inserted at the back: the Map's order is least recently seen first.
+    buckets.delete(key);
+    buckets.set(key, bucket);
+    if (buckets.size > maxClients) buckets.delete(buckets.keys().next().value!);
+
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      next();
+      return;
+    }
+    onLimited?.();
+    const retryAfterSeconds = Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerMs / 1000));
+    throw new AppError(429, 'rate_limited', `Too many requests from this address: the limit is ${perMinute} a minute. Retry after ${retryAfterSeconds} s.`, {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+  };
+}

@@ -1,0 +1,39 @@
+import request from 'supertest';
+import { createApp } from '../../src/app';
+import { makeDeps } from '../helpers/deps';
+
+describe('security headers', () => {
+  it.each([
+    ['GET /healthz', (app: ReturnType<typeof createApp>) => request(app).get('/healthz')],
+    ['POST /webhook/receive (401)', (app: ReturnType<typeof createApp>) => request(app).post('/webhook/receive').send('x')],
+    ['GET /nope (404)', (app: ReturnType<typeof createApp>) => request(app).get('/nope')],
+    ['GET /metrics', (app: ReturnType<typeof createApp>) => request(app).get('/metrics')],
+  ])('are on every response: %s', async (_name, call) => {
+    const res = await call(createApp(makeDeps()));
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'self'");
+    expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('does not ask browsers to upgrade to https, since the server usually runs on plain http', async () => {
+    const res = await request(createApp(makeDeps())).get('/healthz');
+    expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
+  });
+});
+
+describe('MANAGEMENT_MAX_BODY_BYTES', () => {
+  it('answers 413 body.too_large naming the management limit', async () => {
+    const app = createApp(makeDeps({ env: { MANAGEMENT_MAX_BODY_BYTES: '100', MAX_BODY_BYTES: '5000' } }));
+    const res = await request(app)
+      .post('/webhook/send')
+      .send({ url: 'https://hooks.example.com/', eventType: 'x', payload: { pad: 'p'.repeat(200) } });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('body.too_large');
+    expect(res.body.error.message).toContain('100 bytes');
+  });
+});
