@@ -26,6 +26,10 @@ export const DEFAULTS = {
   SEND_TIMEOUT_MS: '10000',
   SEND_CONCURRENCY: '50',
   DELIVERY_LIMIT: '1000',
+  FORWARD_URL: '',
+  RAW_BODY_CACHE_BYTES: '67108864',
+  STREAM_HEARTBEAT_MS: '15000',
+  STREAM_MAX_BUFFERED_BYTES: '4194304',
 } as const satisfies Record<string, string>;
 
 export type EnvKey = keyof typeof DEFAULTS;
@@ -53,6 +57,21 @@ function oneOf<T extends string>(values: readonly [T, ...T[]]) {
   });
 }
 
+/** Empty (off) or an absolute http(s) URL. */
+function optionalHttpUrl() {
+  return z.string().transform((raw, ctx) => {
+    if (raw === '') return '';
+    try {
+      const { protocol } = new URL(raw);
+      if (protocol === 'http:' || protocol === 'https:') return raw;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: `must be empty or an absolute http or https URL (got "${raw}")` });
+    return z.NEVER;
+  });
+}
+
 const DAY_SECONDS = 86_400;
 
 const schema = z.object({
@@ -76,6 +95,10 @@ const schema = z.object({
   SEND_TIMEOUT_MS: int(1, 600_000),
   SEND_CONCURRENCY: int(1, 10_000),
   DELIVERY_LIMIT: int(1, 1_000_000),
+  FORWARD_URL: optionalHttpUrl(),
+  RAW_BODY_CACHE_BYTES: int(0, 4 * 1024 * 1024 * 1024),
+  STREAM_HEARTBEAT_MS: int(10, 3_600_000),
+  STREAM_MAX_BUFFERED_BYTES: int(1024, 1024 * 1024 * 1024),
 });
 
 export interface SendConfig {
@@ -112,6 +135,14 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly send: SendConfig;
   readonly deliveryLimit: number;
+  /** Every accepted webhook is also sent here (like `stripe listen --forward-to`); empty: off. */
+  readonly forwardUrl: string;
+  /** Raw bodies of accepted entries kept for replay and forwarding, in bytes; the oldest go first. */
+  readonly rawBodyCacheBytes: number;
+  /** Interval of the heartbeat comment on `/webhook/history/stream`, in ms. */
+  readonly streamHeartbeatMs: number;
+  /** Bytes a stream client may leave unread before it is dropped. */
+  readonly streamMaxBufferedBytes: number;
 }
 
 /** Thrown by `loadConfig` with every bad variable at once, each line naming the variable. */
@@ -182,5 +213,9 @@ export function loadConfig(
       concurrency: v.SEND_CONCURRENCY,
     },
     deliveryLimit: v.DELIVERY_LIMIT,
+    forwardUrl: v.FORWARD_URL,
+    rawBodyCacheBytes: v.RAW_BODY_CACHE_BYTES,
+    streamHeartbeatMs: v.STREAM_HEARTBEAT_MS,
+    streamMaxBufferedBytes: v.STREAM_MAX_BUFFERED_BYTES,
   };
 }

@@ -51,6 +51,7 @@ export async function start(
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      deps.feed.close(); // ends the live streams, which would otherwise hold server.close() open
       server.closeIdleConnections();
       await deps.sender.stop();
       await stopped;
