@@ -38,7 +38,8 @@ export function streamRouter(deps: AppDeps, guard: RequestHandler): Router {
 
     let open = true;
     let unsubscribe = (): void => undefined;
-    let heartbeat: NodeJS.Timeout | undefined;
+    const heartbeat = setInterval(() => write(': heartbeat\n\n'), config.streamHeartbeatMs);
+    heartbeat.unref();
 
     const close = (): void => {
       if (!open) return;
@@ -84,9 +85,6 @@ export function streamRouter(deps: AppDeps, guard: RequestHandler): Router {
       // Sets the client's last event id even when nothing has happened yet, so its first reconnect resumes.
       write(`id: ${feed.lastSeq}\nevent: ready\ndata: ${JSON.stringify({ lastEventId: feed.lastSeq })}\n\n`);
     }
-
-    heartbeat = setInterval(() => write(': heartbeat\n\n'), config.streamHeartbeatMs);
-    heartbeat.unref();
   });
 
   return router;
