@@ -341,12 +341,11 @@
         ['Processing', processing ? el('span', null, statusBadge(processing.state), processing.durationMs !== undefined ? ` in ${processing.durationMs} ms` : '', processing.error ? ` — ${processing.error}` : '') : el('span', 'muted', 'not processed (rejected)')],
         ['Duplicates', String(entry.duplicates || 0)],
       ]),
-      el('h3', null, 'Headers'),
-      headersTable(entry.headers),
       el('h3', null, entry.status === 'rejected' ? 'Body (preview)' : 'Body'),
       bodyBlock(entry.payload),
     ];
     if (entry.status === 'accepted') parts.push(el('h3', null, 'Replay'), replayForm(entry));
+    parts.push(el('h3', null, 'Headers'), headersTable(entry.headers));
     pane.replaceChildren(...parts);
     pane.hidden = false;
     pane.dataset.id = entry.id;
