@@ -16,4 +16,9 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The history page's script runs in the browser as a classic script (src/ui/public, served as is).
+    files: ['src/ui/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
+  },
 );

@@ -8,7 +8,10 @@ import { deliveriesRouter } from './routes/deliveries';
 import { healthRouter, metricsHandler } from './routes/health';
 import { historyRouter } from './routes/history';
 import { receiveRouter } from './routes/receive';
+import { replayRouter } from './routes/replay';
 import { sendRouter } from './routes/send';
+import { streamRouter } from './routes/stream';
+import { uiRouter } from './routes/ui';
 
 /** Paths behind `requireAdmin`: everything but /webhook/receive and /healthz. */
 export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/metrics'];
@@ -42,6 +45,11 @@ export function createApp(deps: AppDeps): Express {
   const admin = requireAdmin({ adminToken: security.adminToken, clientAddress: deps.clientAddress });
   app.use(ADMIN_PATHS, admin);
   app.get('/metrics', metricsHandler(deps));
+  // Before historyRouter: GET /webhook/history answers browsers with the page, and "stream" is not an id.
+  // The page, its files, the live stream and replay sit behind the same guard as the management API.
+  app.use(uiRouter(deps, admin));
+  app.use(streamRouter(deps, admin));
+  app.use(replayRouter(deps, admin));
   app.use(historyRouter(deps));
   app.use(sendRouter(deps));
   app.use(deliveriesRouter(deps));

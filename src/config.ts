@@ -36,6 +36,10 @@ export const DEFAULTS = {
   HEADERS_TIMEOUT_MS: '10000',
   REQUEST_TIMEOUT_MS: '30000',
   KEEP_ALIVE_TIMEOUT_MS: '5000',
+  FORWARD_URL: '',
+  RAW_BODY_CACHE_BYTES: '67108864',
+  STREAM_HEARTBEAT_MS: '15000',
+  STREAM_MAX_BUFFERED_BYTES: '4194304',
 } as const satisfies Record<string, string>;
 
 export type EnvKey = keyof typeof DEFAULTS;
@@ -69,6 +73,21 @@ function bool() {
     if (['true', '1', 'yes', 'on'].includes(value)) return true;
     if (['false', '0', 'no', 'off'].includes(value)) return false;
     ctx.addIssue({ code: 'custom', message: `must be true or false (got "${raw}")` });
+    return z.NEVER;
+  });
+}
+
+/** Empty (off) or an absolute http(s) URL. */
+function optionalHttpUrl() {
+  return z.string().transform((raw, ctx) => {
+    if (raw === '') return '';
+    try {
+      const { protocol } = new URL(raw);
+      if (protocol === 'http:' || protocol === 'https:') return raw;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: `must be empty or an absolute http or https URL (got "${raw}")` });
     return z.NEVER;
   });
 }
@@ -140,6 +159,10 @@ const schema = z.object({
   HEADERS_TIMEOUT_MS: int(1, 600_000),
   REQUEST_TIMEOUT_MS: int(0, 3_600_000),
   KEEP_ALIVE_TIMEOUT_MS: int(0, 600_000),
+  FORWARD_URL: optionalHttpUrl(),
+  RAW_BODY_CACHE_BYTES: int(0, 4 * 1024 * 1024 * 1024),
+  STREAM_HEARTBEAT_MS: int(10, 3_600_000),
+  STREAM_MAX_BUFFERED_BYTES: int(1024, 1024 * 1024 * 1024),
 });
 
 export interface SendConfig {
@@ -198,6 +221,14 @@ export interface Config {
   readonly send: SendConfig;
   readonly deliveryLimit: number;
   readonly security: SecurityConfig;
+  /** Every accepted webhook is also sent here (like `stripe listen --forward-to`); empty: off. */
+  readonly forwardUrl: string;
+  /** Raw bodies of accepted entries kept for replay and forwarding, in bytes; the oldest go first. */
+  readonly rawBodyCacheBytes: number;
+  /** Interval of the heartbeat comment on `/webhook/history/stream`, in ms. */
+  readonly streamHeartbeatMs: number;
+  /** Bytes a stream client may leave unread before it is dropped. */
+  readonly streamMaxBufferedBytes: number;
 }
 
 /** Thrown by `loadConfig` with every bad variable at once, each line naming the variable. */
@@ -292,5 +323,9 @@ export function loadConfig(
       requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
     },
+    forwardUrl: v.FORWARD_URL,
+    rawBodyCacheBytes: v.RAW_BODY_CACHE_BYTES,
+    streamHeartbeatMs: v.STREAM_HEARTBEAT_MS,
+    streamMaxBufferedBytes: v.STREAM_MAX_BUFFERED_BYTES,
   };
 }

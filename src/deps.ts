@@ -4,13 +4,17 @@ import { systemNow, systemRandom, realSleep, type Now, type Random, type Sleep }
 import type { Config } from './config';
 import { MemoryDedupeStore } from './dedupe/memory-dedupe';
 import type { DedupeStore } from './dedupe/store';
+import { createHistoryFeed, type HistoryFeed } from './history/feed';
 import { MemoryHistoryStore } from './history/memory-store';
+import { ObservedHistoryStore } from './history/observed-store';
+import { RawBodyCache, type RawBodyStore } from './history/raw-body-cache';
 import type { HistoryStore } from './history/store';
 import { createProcessor, type Processor } from './processing/processor';
 import { registerHandlers } from './handlers';
 import { HandlerRegistry } from './processing/registry';
 import type { DeliveryStore } from './sender/delivery-store';
 import { MemoryDeliveryStore } from './sender/memory-delivery-store';
+import { startForwarding } from './sender/forward';
 import { createSender, type FetchLike, type Sender } from './sender/sender';
 import { requestIp, type ClientAddress } from './middleware/auth';
 import { createMetrics, type Metrics } from './metrics/metrics';
@@ -46,6 +50,10 @@ export interface AppDeps {
   readonly startedAtMs: number;
   /** Event-loop delay for /healthz; server.ts passes a real monitor, absent means null. */
   readonly eventLoop?: () => EventLoopDelay;
+  /** Every change to the history, as it happens: the live stream and FORWARD_URL listen to it. */
+  readonly feed: HistoryFeed;
+  /** The exact bytes of recent accepted webhooks, for replay and forwarding. */
+  readonly rawBodies: RawBodyStore;
 }
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger'>>;
@@ -60,6 +68,10 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const now = overrides.now ?? systemNow;
   const history = overrides.history ?? new MemoryHistoryStore({ limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit });
   const registry = overrides.registry ?? registerHandlers(new HandlerRegistry());
+  // Every write to the history is published to the feed after the store has made it (see observed-store.ts).
+  const feed = overrides.feed ?? createHistoryFeed({ onError: (err: unknown) => logger.error({ err }, 'history feed subscriber failed') });
+  const observedHistory = new ObservedHistoryStore(history, feed);
+  const rawBodies = overrides.rawBodies ?? new RawBodyCache(config.rawBodyCacheBytes);
   const sleep = overrides.sleep ?? realSleep;
   const random = overrides.random ?? systemRandom;
   const newId = overrides.newId ?? newUuidId;
@@ -80,21 +92,21 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     overrides.processor ??
     createProcessor({
       registry,
-      history,
+      history: observedHistory,
       logger,
       now,
       concurrency: config.processingConcurrency,
       timeoutMs: config.processingTimeoutMs,
       metrics,
     });
-  return {
+  const deps: AppDeps = {
     config,
     logger,
     now,
     sleep,
     random,
     newId,
-    history,
+    history: observedHistory,
     dedupe: overrides.dedupe ?? new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries }),
     registry,
     processor,
@@ -120,5 +132,13 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     metrics,
     startedAtMs: overrides.startedAtMs ?? now(),
     eventLoop: overrides.eventLoop,
+    feed,
+    rawBodies,
   };
+  // DELETE /webhook/history forgets the bodies too.
+  feed.subscribe({ onEvent: (event) => event.name === 'cleared' && rawBodies.clear() });
+  if (config.forwardUrl !== '') {
+    startForwarding({ url: config.forwardUrl, feed, history: observedHistory, rawBodies, sender: deps.sender, logger });
+  }
+  return deps;
 }

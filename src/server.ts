@@ -86,6 +86,7 @@ export async function start(
     (closing ??= (async () => {
       shuttingDown = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      deps.feed.close(); // ends the live streams, which would otherwise hold server.close() open
       server.closeIdleConnections();
       for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
       await deps.sender.stop();

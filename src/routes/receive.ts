@@ -110,6 +110,7 @@ export function receiveRouter(deps: AppDeps): Router {
     const id = identity.eventId ?? newId('evt');
     const receivedAt = new Date(nowMs).toISOString();
     const headers = redactHeaders(req.headers);
+    deps.rawBodies.set(id, body); // before add: the feed's listeners (FORWARD_URL) read it when the entry is published
     history.add({
       id,
       receivedAt,

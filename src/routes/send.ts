@@ -7,7 +7,7 @@ import { parseInput } from './validate';
 /** Largest JSON body accepted by the management API when the config does not say (`MANAGEMENT_MAX_BODY_BYTES`). */
 export const MANAGEMENT_BODY_LIMIT = '1mb';
 
-const httpUrl = z.string({ error: 'is required (an http or https URL)' }).refine(
+export const httpUrl = z.string({ error: 'is required (an http or https URL)' }).refine(
   (value) => {
     try {
       const { protocol } = new URL(value);

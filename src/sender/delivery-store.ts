@@ -60,6 +60,8 @@ export interface DeliveryContent {
   readonly secret?: string;
   /** Sign with every configured secret (one signature each) rather than the first only. */
   readonly signAll: boolean;
+  /** Extra headers sent on every attempt (lower-case names); see `SendRequest.headers`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface DeliveryStore {

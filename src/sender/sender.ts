@@ -46,6 +46,11 @@ export interface SendRequest {
   readonly eventId?: string;
   /** Send these exact bytes instead of serializing `payload` (replaying a received body). */
   readonly body?: Buffer;
+  /**
+   * Extra headers on every attempt (a replay's original `Content-Type`, say). They may replace the default
+   * `Content-Type` and `User-Agent`, never the signature headers.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Sender {
@@ -149,6 +154,7 @@ export function createSender(options: SenderOptions): Sender {
       const headers = {
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
+        ...job.content.headers,
         ...signatureHeaders({
           scheme: record.scheme,
           eventId: record.eventId,
@@ -290,7 +296,7 @@ export function createSender(options: SenderOptions): Sender {
         nextAttemptAt: null,
         error: null,
       };
-      const content: DeliveryContent = { body, secret: request.secret, signAll: request.signAll ?? false };
+      const content: DeliveryContent = { body, secret: request.secret, signAll: request.signAll ?? false, headers: request.headers };
       store.create(record, content);
       logger.info({ deliveryId: record.id, eventId, eventType: record.eventType, scheme: record.scheme }, 'webhook send queued');
       launch({ record, content, settledWaiters: [] }, 1);

@@ -1,0 +1,60 @@
+/**
+ * The exact bytes of recently accepted webhooks, keyed by history entry id, for replay and forwarding.
+ *
+ * Why beside the history and not in it: a `HistoryEntry` is what the JSON API shows (`payload` is parsed),
+ * and the `HistoryStore` contract has other backends (SQLite). Re-serializing `payload` would not give the
+ * bytes that were signed, so they are kept here, bounded by total size: the oldest go first. A backend that
+ * persists raw bodies can implement this interface too.
+ */
+export interface RawBodyStore {
+  set(id: string, body: Buffer): void;
+  get(id: string): Buffer | undefined;
+  clear(): void;
+}
+
+/** In memory, insertion-ordered, at most `maxBytes` in total; a body larger than that is not kept. */
+export class RawBodyCache implements RawBodyStore {
+  private readonly bodies = new Map<string, Buffer>();
+  private bytes = 0;
+
+  /** @param maxBytes total bytes kept; 0 keeps nothing. */
+  constructor(private readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.bodies.size;
+  }
+
+  get totalBytes(): number {
+    return this.bytes;
+  }
+
+  set(id: string, body: Buffer): void {
+    this.delete(id);
+    if (body.length > this.maxBytes) return;
+    // A copy: the request's buffer may be a slice of a larger pooled one.
+    this.bodies.set(id, Buffer.from(body));
+    this.bytes += body.length;
+    for (const [oldest, buffer] of this.bodies) {
+      if (this.bytes <= this.maxBytes) break;
+      this.bodies.delete(oldest);
+      this.bytes -= buffer.length;
+    }
+  }
+
+  get(id: string): Buffer | undefined {
+    return this.bodies.get(id);
+  }
+
+  clear(): void {
+    this.bodies.clear();
+    this.bytes = 0;
+  }
+
+  private delete(id: string): void {
+    const existing = this.bodies.get(id);
+    if (existing) {
+      this.bodies.delete(id);
+      this.bytes -= existing.length;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import express, { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../deps';
+import { ConflictError, NotFoundError } from '../errors';
+import { replayRequest } from '../sender/replay';
+import { finalStatus, httpUrl, MANAGEMENT_BODY_LIMIT } from './send';
+import { parseInput } from './validate';
+
+const replayBody = z.object(
+  {
+    url: httpUrl,
+    scheme: z.enum(['native', 'standard'], { error: 'must be "native" or "standard"' }).default('native'),
+    preserveHeaders: z.boolean({ error: 'must be a boolean' }).default(false),
+    secret: z.string().min(1, 'must be a non-empty string').optional(),
+    maxAttempts: z.number({ error: 'must be an integer from 1 to 100' }).int('must be an integer from 1 to 100').min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100').optional(),
+    timeoutMs: z.number({ error: 'must be an integer from 1 to 600000' }).int('must be an integer from 1 to 600000').min(1, 'must be an integer from 1 to 600000').max(600_000, 'must be an integer from 1 to 600000').optional(),
+  },
+  { error: 'the body must be a JSON object' },
+);
+
+const waitQuery = z.object({ wait: z.enum(['true', 'false', '1', '0']).optional() });
+
+/**
+ * `POST /webhook/history/:id/replay`: sends an accepted event's exact bytes to another URL as a new
+ * delivery with the same event id, signed afresh (see docs/ui.md). Answers like `POST /webhook/send`.
+ */
+export function replayRouter({ history, rawBodies, sender }: AppDeps, guard: RequestHandler): Router {
+  const router = Router();
+
+  router.post('/webhook/history/:id/replay', guard, express.json({ limit: MANAGEMENT_BODY_LIMIT }), async (req, res) => {
+    const options = parseInput(replayBody, req.body);
+    const { wait } = parseInput(waitQuery, req.query);
+    const id = String(req.params.id);
+    const entry = history.get(id);
+    if (!entry) throw new NotFoundError(`No history entry with id ${JSON.stringify(id)}.`);
+    if (entry.status !== 'accepted') {
+      throw new ConflictError('history.not_replayable', 'Only accepted events can be replayed; this request was rejected, and only a preview of its body is kept.');
+    }
+    const body = rawBodies.get(entry.id);
+    if (!body) {
+      throw new ConflictError('history.body_unavailable', 'The exact body of this event is no longer kept (RAW_BODY_CACHE_BYTES); it cannot be replayed byte for byte.');
+    }
+    const delivery = sender.send(replayRequest(entry, body, options));
+    res.location(`/webhook/deliveries/${delivery.id}`);
+    if (wait === 'true' || wait === '1') {
+      const settled = await sender.settled(delivery.id);
+      res.status(finalStatus(settled)).json({ delivery: settled });
+      return;
+    }
+    res.status(202).json({ delivery });
+  });
+
+  return router;
+}

@@ -1,0 +1,89 @@
+import { REDACTED } from '../history/redact';
+import type { HistoryEntry } from '../history/store';
+import type { SendRequest } from './sender';
+import type { SendScheme } from './sign-headers';
+
+export interface ReplayOptions {
+  /** Where to send the event. */
+  readonly url: string;
+  /** The scheme the fresh signature is made in; `native` unless told. */
+  readonly scheme?: SendScheme;
+  /**
+   * Also send the original request's headers, less the ones listed in `NEVER_REPLAYED` and any value the
+   * history redacted. The `Content-Type` is always sent, preserved or not: it describes the exact bytes.
+   */
+  readonly preserveHeaders?: boolean;
+  readonly secret?: string;
+  readonly maxAttempts?: number;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Headers a replay never copies: hop-by-hop and framing headers (the new request has its own), the proxy
+ * path of the original, credentials, and every signature dialect's signature, timestamp and id headers,
+ * since a stale signature next to the fresh one would only fail verification or confuse detection.
+ */
+export const NEVER_REPLAYED = new Set([
+  'host',
+  'content-length',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'proxy-connection',
+  'accept-encoding',
+  'content-encoding',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-real-ip',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-api-key',
+  'x-webhook-signature',
+  'x-webhook-timestamp',
+  'x-webhook-id',
+  'x-webhook-event',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'svix-id',
+  'svix-timestamp',
+  'svix-signature',
+  'stripe-signature',
+  'x-hub-signature',
+  'x-hub-signature-256',
+]);
+
+/**
+ * The send request that re-sends a received event: its exact bytes, its event id (receivers dedupe on it),
+ * its event type, signed afresh with the configured secret (or `options.secret`).
+ */
+export function replayRequest(entry: HistoryEntry, body: Buffer, options: ReplayOptions): SendRequest {
+  const headers: Record<string, string> = {};
+  for (const [rawName, value] of Object.entries(entry.headers)) {
+    const name = rawName.toLowerCase();
+    if (name === 'content-type') headers[name] = value;
+    else if (options.preserveHeaders && !NEVER_REPLAYED.has(name) && value !== REDACTED) headers[name] = value;
+  }
+  return {
+    url: options.url,
+    // An entry without a type (a native request without X-Webhook-Event) is replayed without one too: the
+    // empty header reads as absent on the receiving side.
+    eventType: entry.eventType ?? '',
+    payload: entry.payload,
+    scheme: options.scheme ?? 'native',
+    eventId: entry.id,
+    body,
+    headers,
+    secret: options.secret,
+    maxAttempts: options.maxAttempts,
+    timeoutMs: options.timeoutMs,
+  };
+}
