@@ -26,6 +26,9 @@ export const DEFAULTS = {
   SEND_TIMEOUT_MS: '10000',
   SEND_CONCURRENCY: '50',
   DELIVERY_LIMIT: '1000',
+  STORE: 'memory',
+  SQLITE_PATH: './data/webhooks.db',
+  HISTORY_RETENTION_DAYS: '0',
 } as const satisfies Record<string, string>;
 
 export type EnvKey = keyof typeof DEFAULTS;
@@ -55,6 +58,10 @@ function oneOf<T extends string>(values: readonly [T, ...T[]]) {
 
 const DAY_SECONDS = 86_400;
 
+/** Where history, dedupe keys and deliveries live: lost on restart (`memory`) or in one SQLite file. */
+export const STORE_KINDS = ['memory', 'sqlite'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
 const schema = z.object({
   NODE_ENV: z.string(),
   PORT: int(0, 65_535),
@@ -76,6 +83,9 @@ const schema = z.object({
   SEND_TIMEOUT_MS: int(1, 600_000),
   SEND_CONCURRENCY: int(1, 10_000),
   DELIVERY_LIMIT: int(1, 1_000_000),
+  STORE: oneOf(STORE_KINDS),
+  SQLITE_PATH: z.string(),
+  HISTORY_RETENTION_DAYS: int(0, 36_500),
 });
 
 export interface SendConfig {
@@ -112,6 +122,11 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly send: SendConfig;
   readonly deliveryLimit: number;
+  readonly store: StoreKind;
+  /** The SQLite database file when `store` is `sqlite`; its folder is created if missing. */
+  readonly sqlitePath: string;
+  /** History entries older than this are removed, in days; 0 keeps them until `historyLimit` evicts them. */
+  readonly historyRetentionDays: number;
 }
 
 /** Thrown by `loadConfig` with every bad variable at once, each line naming the variable. */
@@ -182,5 +197,8 @@ export function loadConfig(
       concurrency: v.SEND_CONCURRENCY,
     },
     deliveryLimit: v.DELIVERY_LIMIT,
+    store: v.STORE,
+    sqlitePath: v.SQLITE_PATH,
+    historyRetentionDays: v.HISTORY_RETENTION_DAYS,
   };
 }

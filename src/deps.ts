@@ -2,15 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { systemNow, systemRandom, realSleep, type Now, type Random, type Sleep } from './clock';
 import type { Config } from './config';
-import { MemoryDedupeStore } from './dedupe/memory-dedupe';
 import type { DedupeStore } from './dedupe/store';
-import { MemoryHistoryStore } from './history/memory-store';
 import type { HistoryStore } from './history/store';
 import { createProcessor, type Processor } from './processing/processor';
 import { HandlerRegistry, logEvent } from './processing/registry';
 import type { DeliveryStore } from './sender/delivery-store';
-import { MemoryDeliveryStore } from './sender/memory-delivery-store';
 import { createSender, type FetchLike, type Sender } from './sender/sender';
+import { createStorage, type Storage } from './storage/storage';
 
 /** Everything the app needs, passed in: tests swap any part for a fake. */
 export interface AppDeps {
@@ -29,6 +27,8 @@ export interface AppDeps {
   readonly fetch: FetchLike;
   readonly deliveries: DeliveryStore;
   readonly sender: Sender;
+  /** The backend behind the default stores (`STORE`): transactions, expiry sweeps, closing. */
+  readonly storage: Storage;
 }
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger'>>;
@@ -41,13 +41,15 @@ export const newUuidId = (prefix: string): string => `${prefix}_${randomUUID().r
  */
 export function createDeps(config: Config, logger: Logger, overrides: DepsOverrides = {}): AppDeps {
   const now = overrides.now ?? systemNow;
-  const history = overrides.history ?? new MemoryHistoryStore({ limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit });
+  // STORE=sqlite opens (and migrates) the database here; a StorageOpenError stops start-up.
+  const storage = overrides.storage ?? createStorage(config);
+  const history = overrides.history ?? storage.history;
   const registry = overrides.registry ?? new HandlerRegistry().onAny(logEvent);
   const sleep = overrides.sleep ?? realSleep;
   const random = overrides.random ?? systemRandom;
   const newId = overrides.newId ?? newUuidId;
   const fetchImpl = overrides.fetch ?? ((url, init) => fetch(url, init));
-  const deliveries = overrides.deliveries ?? new MemoryDeliveryStore(config.deliveryLimit);
+  const deliveries = overrides.deliveries ?? storage.deliveries;
   return {
     config,
     logger,
@@ -56,7 +58,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     random,
     newId,
     history,
-    dedupe: overrides.dedupe ?? new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries }),
+    dedupe: overrides.dedupe ?? storage.dedupe,
     registry,
     processor:
       overrides.processor ??
@@ -83,5 +85,6 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
         newId,
         secrets: () => config.secrets,
       }),
+    storage,
   };
 }

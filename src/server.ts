@@ -6,6 +6,8 @@ import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createDeps, type AppDeps, type DepsOverrides } from './deps';
 import { createLogger } from './logger';
+import { StorageOpenError } from './storage/errors';
+import { resumePendingWork } from './storage/resume';
 
 export interface RunningServer {
   readonly server: Server;
@@ -36,16 +38,23 @@ export async function start(
   const app = createApp(deps);
 
   const server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: config.port, host: config.host || undefined }, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: config.port, host: config.host || undefined }, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    deps.storage.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : '127.0.0.1'}:${port}`;
-  logger.info({ port, url, secretCount: config.secrets.length }, 'listening');
+  logger.info({ port, url, secretCount: config.secrets.length, store: deps.storage.kind }, 'listening');
+  const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger });
+  resumePendingWork(deps);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -55,6 +64,8 @@ export async function start(
       await deps.sender.stop();
       await stopped;
       await deps.processor.onIdle();
+      stopMaintenance();
+      deps.storage.close();
     })());
 
   return { server, deps, url, close };
@@ -66,7 +77,7 @@ async function main(): Promise<void> {
   try {
     running = await start(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof StorageOpenError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }

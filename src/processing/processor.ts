@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
-import type { HistoryStore } from '../history/store';
+import type { HistoryStore, ProcessingState } from '../history/store';
 import type { HandlerRegistry, WebhookEvent } from './registry';
 
 export interface ProcessorOptions {
@@ -73,13 +73,22 @@ export function createProcessor(options: ProcessorOptions): Processor {
     });
     try {
       await Promise.race([runHandlers(event, controller.signal), timeout]);
-      history.setProcessing(event.id, { state: 'done', durationMs: now() - startedAt });
+      record(event, { state: 'done', durationMs: now() - startedAt });
     } catch (error) {
       const message = describe(error);
-      history.setProcessing(event.id, { state: 'failed', error: message, durationMs: now() - startedAt });
+      record(event, { state: 'failed', error: message, durationMs: now() - startedAt });
       logger.warn({ eventId: event.id, eventType: event.eventType, error: message }, 'webhook processing failed');
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** A store that cannot be written must not stop the queue: the entry stays pending and runs again after a restart. */
+  function record(event: WebhookEvent, state: ProcessingState): void {
+    try {
+      history.setProcessing(event.id, state);
+    } catch (error) {
+      logger.error({ eventId: event.id, err: error }, 'could not record the processing outcome');
     }
   }
 
