@@ -40,6 +40,9 @@ export const DEFAULTS = {
   RAW_BODY_CACHE_BYTES: '67108864',
   STREAM_HEARTBEAT_MS: '15000',
   STREAM_MAX_BUFFERED_BYTES: '4194304',
+  STORE: 'memory',
+  SQLITE_PATH: './data/webhooks.db',
+  HISTORY_RETENTION_DAYS: '0',
 } as const satisfies Record<string, string>;
 
 export type EnvKey = keyof typeof DEFAULTS;
@@ -127,6 +130,10 @@ function allowedHosts() {
 
 const DAY_SECONDS = 86_400;
 
+/** Where history, dedupe keys and deliveries live: lost on restart (`memory`) or in one SQLite file. */
+export const STORE_KINDS = ['memory', 'sqlite'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
 const schema = z.object({
   NODE_ENV: z.string(),
   PORT: int(0, 65_535),
@@ -163,6 +170,9 @@ const schema = z.object({
   RAW_BODY_CACHE_BYTES: int(0, 4 * 1024 * 1024 * 1024),
   STREAM_HEARTBEAT_MS: int(10, 3_600_000),
   STREAM_MAX_BUFFERED_BYTES: int(1024, 1024 * 1024 * 1024),
+  STORE: oneOf(STORE_KINDS),
+  SQLITE_PATH: z.string(),
+  HISTORY_RETENTION_DAYS: int(0, 36_500),
 });
 
 export interface SendConfig {
@@ -229,6 +239,11 @@ export interface Config {
   readonly streamHeartbeatMs: number;
   /** Bytes a stream client may leave unread before it is dropped. */
   readonly streamMaxBufferedBytes: number;
+  readonly store: StoreKind;
+  /** The SQLite database file when `store` is `sqlite`; its folder is created if missing. */
+  readonly sqlitePath: string;
+  /** History entries older than this are removed, in days; 0 keeps them until `historyLimit` evicts them. */
+  readonly historyRetentionDays: number;
 }
 
 /** Thrown by `loadConfig` with every bad variable at once, each line naming the variable. */
@@ -327,5 +342,8 @@ export function loadConfig(
     rawBodyCacheBytes: v.RAW_BODY_CACHE_BYTES,
     streamHeartbeatMs: v.STREAM_HEARTBEAT_MS,
     streamMaxBufferedBytes: v.STREAM_MAX_BUFFERED_BYTES,
+    store: v.STORE,
+    sqlitePath: v.SQLITE_PATH,
+    historyRetentionDays: v.HISTORY_RETENTION_DAYS,
   };
 }

@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { systemNow, systemRandom, realSleep, type Now, type Random, type Sleep } from './clock';
 import type { Config } from './config';
-import { MemoryDedupeStore } from './dedupe/memory-dedupe';
 import type { DedupeStore } from './dedupe/store';
 import { createHistoryFeed, type HistoryFeed } from './history/feed';
-import { MemoryHistoryStore } from './history/memory-store';
 import { ObservedHistoryStore } from './history/observed-store';
 import { RawBodyCache, type RawBodyStore } from './history/raw-body-cache';
 import type { HistoryStore } from './history/store';
@@ -13,7 +11,6 @@ import { createProcessor, type Processor } from './processing/processor';
 import { registerHandlers } from './handlers';
 import { HandlerRegistry } from './processing/registry';
 import type { DeliveryStore } from './sender/delivery-store';
-import { MemoryDeliveryStore } from './sender/memory-delivery-store';
 import { startForwarding } from './sender/forward';
 import { createSender, type FetchLike, type Sender } from './sender/sender';
 import { requestIp, type ClientAddress } from './middleware/auth';
@@ -21,6 +18,7 @@ import { createMetrics, type Metrics } from './metrics/metrics';
 import type { EventLoopDelay } from './health/event-loop';
 import { createGuardedFetch } from './security/guarded-fetch';
 import { createDestinationPolicy, systemLookup, type DestinationPolicy, type LookupFn } from './security/destination';
+import { createStorage, type Storage } from './storage/storage';
 
 /** Everything the app needs, passed in: tests swap any part for a fake. */
 export interface AppDeps {
@@ -54,6 +52,8 @@ export interface AppDeps {
   readonly feed: HistoryFeed;
   /** The exact bytes of recent accepted webhooks, for replay and forwarding. */
   readonly rawBodies: RawBodyStore;
+  /** The backend behind the default stores (`STORE`): transactions, expiry sweeps, closing. */
+  readonly storage: Storage;
 }
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger'>>;
@@ -66,7 +66,9 @@ export const newUuidId = (prefix: string): string => `${prefix}_${randomUUID().r
  */
 export function createDeps(config: Config, logger: Logger, overrides: DepsOverrides = {}): AppDeps {
   const now = overrides.now ?? systemNow;
-  const history = overrides.history ?? new MemoryHistoryStore({ limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit });
+  // STORE=sqlite opens (and migrates) the database here; a StorageOpenError stops start-up.
+  const storage = overrides.storage ?? createStorage(config);
+  const history = overrides.history ?? storage.history;
   const registry = overrides.registry ?? registerHandlers(new HandlerRegistry());
   // Every write to the history is published to the feed after the store has made it (see observed-store.ts).
   const feed = overrides.feed ?? createHistoryFeed({ onError: (err: unknown) => logger.error({ err }, 'history feed subscriber failed') });
@@ -75,7 +77,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const sleep = overrides.sleep ?? realSleep;
   const random = overrides.random ?? systemRandom;
   const newId = overrides.newId ?? newUuidId;
-  const deliveries = overrides.deliveries ?? new MemoryDeliveryStore(config.deliveryLimit);
+  const deliveries = overrides.deliveries ?? storage.deliveries;
   const rules = { allowedHosts: config.security.sendAllowedHosts, blockPrivate: config.security.sendBlockPrivate };
   const lookup = overrides.lookup ?? systemLookup;
   // Every connection the sender opens is checked against the destination rules at connect time.
@@ -107,7 +109,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     random,
     newId,
     history: observedHistory,
-    dedupe: overrides.dedupe ?? new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries }),
+    dedupe: overrides.dedupe ?? storage.dedupe,
     registry,
     processor,
     fetch: fetchImpl,
@@ -134,6 +136,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     eventLoop: overrides.eventLoop,
     feed,
     rawBodies,
+    storage,
   };
   // DELETE /webhook/history forgets the bodies too.
   feed.subscribe({ onEvent: (event) => event.name === 'cleared' && rawBodies.clear() });

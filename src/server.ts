@@ -8,6 +8,8 @@ import { ConfigError, loadConfig } from './config';
 import { createDeps, type AppDeps, type DepsOverrides } from './deps';
 import { startEventLoopMonitor } from './health/event-loop';
 import { createLogger, flushLogger } from './logger';
+import { StorageOpenError } from './storage/errors';
+import { resumePendingWork } from './storage/resume';
 
 /**
  * How often Node checks headersTimeout and requestTimeout (its default is 30 s, which would let a slow
@@ -67,19 +69,24 @@ export async function start(
     res.once('close', () => inFlight.delete(res));
   });
   server.on('request', app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
-      monitor.stop();
-      reject(error);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: config.port, host: config.host || undefined }, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-    server.listen({ port: config.port, host: config.host || undefined }, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
+  } catch (error) {
+    monitor.stop();
+    deps.storage.close();
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : '127.0.0.1'}:${port}`;
-  logger.info({ port, url, secretCount: config.secrets.length }, 'listening');
+  logger.info({ port, url, secretCount: config.secrets.length, store: deps.storage.kind }, 'listening');
+  const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger });
+  resumePendingWork(deps);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -93,6 +100,8 @@ export async function start(
       await stopped;
       await deps.processor.onIdle();
       monitor.stop();
+      stopMaintenance();
+      deps.storage.close();
     })());
 
   return { server, deps, url, close };
@@ -127,7 +136,7 @@ async function main(): Promise<void> {
   try {
     running = await start(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof StorageOpenError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }

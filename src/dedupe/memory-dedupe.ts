@@ -43,10 +43,14 @@ export class MemoryDedupeStore implements DedupeStore {
     return this.entries.size;
   }
 
-  private sweep(nowMs: number): void {
+  /** Forgets keys expired at `nowMs`; returns how many. Also runs on every `remember`. */
+  sweep(nowMs: number): number {
+    let removed = 0;
     for (const [key, value] of this.entries) {
-      if (value.expiresAtMs > nowMs) return;
+      if (value.expiresAtMs > nowMs) break;
       this.entries.delete(key);
+      removed += 1;
     }
+    return removed;
   }
 }

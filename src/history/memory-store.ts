@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors';
 import { Deque } from './deque';
-import type { HistoryEntry, HistoryPage, HistoryQuery, HistoryStatus, HistoryStore, ProcessingState } from './store';
+import type { WebhookEvent } from '../processing/registry';
+import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from './store';
 
 interface Slot {
   /** Insertion order across both lists: sorts newest first and is the page cursor. */
@@ -45,6 +46,22 @@ class BoundedList {
     return evicted;
   }
 
+  /** Removes slots from the oldest end while `expired` says so; returns them. */
+  shiftWhile(expired: (slot: Slot) => boolean): Slot[] {
+    const removed: Slot[] = [];
+    for (let oldest = this.all.peek(); oldest && expired(oldest); oldest = this.all.peek()) {
+      this.all.shift();
+      const type = oldest.entry.eventType;
+      if (type !== null) {
+        const deque = this.byType.get(type)!;
+        deque.shift(); // the oldest overall is the oldest of its type
+        if (deque.length === 0) this.byType.delete(type);
+      }
+      removed.push(oldest);
+    }
+    return removed;
+  }
+
   /** Slots older than `beforeSeq`, newest first, optionally of one event type. */
   *walk(eventType: string | undefined, beforeSeq: number): Generator<Slot> {
     const deque = eventType === undefined ? this.all : this.byType.get(eventType);
@@ -84,24 +101,59 @@ export interface MemoryHistoryOptions {
   readonly limit: number;
   /** Rejected entries kept, in their own list. */
   readonly rejectedLimit: number;
+  /** Entries older than this many days are removed by `sweep`; 0 (the default) keeps them. */
+  readonly retentionDays?: number;
 }
 
 /** The default history: bounded in memory, O(1) insert and eviction, lost on restart. */
 export class MemoryHistoryStore implements HistoryStore {
   private readonly lists: Record<HistoryStatus, BoundedList>;
   private readonly byId = new Map<string, Slot>();
+  /** Raw bodies of accepted events whose processing is pending; dropped once it ends. */
+  private readonly pendingBodies = new Map<string, Buffer>();
+  private readonly retentionMs: number;
   private seq = 0;
 
   constructor(options: MemoryHistoryOptions) {
+    this.retentionMs = (options.retentionDays ?? 0) * DAY_MS;
     this.lists = { accepted: new BoundedList(options.limit), rejected: new BoundedList(options.rejectedLimit) };
   }
 
-  add(entry: HistoryEntry): void {
+  add(entry: HistoryEntry, rawBody?: Buffer): void {
     this.seq += 1;
     const slot: Slot = { seq: this.seq, entry };
     const evicted = this.lists[entry.status].add(slot);
-    if (evicted && this.byId.get(evicted.entry.id) === evicted) this.byId.delete(evicted.entry.id);
+    if (evicted) this.forget(evicted);
     this.byId.set(entry.id, slot);
+    if (entry.status === 'accepted' && entry.processing?.state === 'pending') this.pendingBodies.set(entry.id, rawBody ?? Buffer.alloc(0));
+  }
+
+  /**
+   * Removes entries received more than the retention before `nowMs`; returns how many. Insertion order is
+   * arrival order, so only the oldest end is looked at.
+   */
+  sweep(nowMs: number): number {
+    if (this.retentionMs === 0) return 0;
+    const cutoff = nowMs - this.retentionMs;
+    const expired = (slot: Slot): boolean => Date.parse(slot.entry.receivedAt) < cutoff;
+    const removed = [...this.lists.accepted.shiftWhile(expired), ...this.lists.rejected.shiftWhile(expired)];
+    for (const slot of removed) this.forget(slot);
+    return removed.length;
+  }
+
+  pendingProcessing(): WebhookEvent[] {
+    const events: WebhookEvent[] = [];
+    for (const [id, rawBody] of this.pendingBodies) {
+      const entry = this.byId.get(id)?.entry;
+      if (entry?.processing?.state === 'pending') events.push(toWebhookEvent(entry, rawBody));
+    }
+    return events;
+  }
+
+  private forget(slot: Slot): void {
+    if (this.byId.get(slot.entry.id) !== slot) return;
+    this.byId.delete(slot.entry.id);
+    this.pendingBodies.delete(slot.entry.id);
   }
 
   get(id: string): HistoryEntry | undefined {
@@ -133,13 +185,16 @@ export class MemoryHistoryStore implements HistoryStore {
 
   setProcessing(id: string, processing: ProcessingState): void {
     const slot = this.byId.get(id);
-    if (slot) slot.entry.processing = processing;
+    if (!slot) return;
+    slot.entry.processing = processing;
+    if (processing.state !== 'pending') this.pendingBodies.delete(id);
   }
 
   clear(): void {
     this.lists.accepted.clear();
     this.lists.rejected.clear();
     this.byId.clear();
+    this.pendingBodies.clear();
   }
 
   counts(): { accepted: number; rejected: number } {

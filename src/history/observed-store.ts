@@ -1,3 +1,4 @@
+import type { WebhookEvent } from '../processing/registry';
 import type { HistoryFeed } from './feed';
 import type { HistoryEntry, HistoryPage, HistoryQuery, HistoryStore, ProcessingState } from './store';
 
@@ -18,8 +19,8 @@ export class ObservedHistoryStore implements HistoryStore {
     private readonly feed: HistoryFeed,
   ) {}
 
-  add(entry: HistoryEntry): void {
-    this.store.add(entry);
+  add(entry: HistoryEntry, rawBody?: Buffer): void {
+    this.store.add(entry, rawBody);
     this.feed.publish(entry.status === 'accepted' ? 'received' : 'rejected', entry.id, entry);
   }
 
@@ -44,6 +45,10 @@ export class ObservedHistoryStore implements HistoryStore {
   clear(): void {
     this.store.clear();
     this.feed.publish('cleared', null, {});
+  }
+
+  pendingProcessing(): WebhookEvent[] {
+    return this.store.pendingProcessing();
   }
 
   counts(): { readonly accepted: number; readonly rejected: number } {

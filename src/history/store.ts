@@ -1,3 +1,4 @@
+import type { WebhookEvent } from '../processing/registry';
 import type { SchemeName } from '../signature/types';
 
 export type HistoryStatus = 'accepted' | 'rejected';
@@ -50,8 +51,11 @@ export interface HistoryPage {
  * (better-sqlite3) both answer without I/O waits, and the receive path stays free of awaits.
  */
 export interface HistoryStore {
-  /** Adds an entry; evicts the oldest of the same status when its list is full. */
-  add(entry: HistoryEntry): void;
+  /**
+   * Adds an entry; evicts the oldest of the same status when its list is full. `rawBody`, the verified
+   * bytes, is kept while processing is pending, so `pendingProcessing` can hand the event to handlers again.
+   */
+  add(entry: HistoryEntry, rawBody?: Buffer): void;
   get(id: string): HistoryEntry | undefined;
   /** Newest first. Throws `ValidationError` for a cursor it did not issue. */
   list(query: HistoryQuery): HistoryPage;
@@ -59,5 +63,25 @@ export interface HistoryStore {
   recordDuplicate(id: string): void;
   setProcessing(id: string, processing: ProcessingState): void;
   clear(): void;
+  /**
+   * Accepted events whose processing is still pending, oldest first: after a restart, the events that were
+   * acknowledged but not yet processed when the server stopped. (Always none for a fresh in-memory store.)
+   */
+  pendingProcessing(): WebhookEvent[];
   counts(): { readonly accepted: number; readonly rejected: number };
 }
+
+/** The event handlers see, rebuilt from a stored entry and its raw body. */
+export function toWebhookEvent(entry: HistoryEntry, rawBody: Buffer | undefined): WebhookEvent {
+  return {
+    id: entry.id,
+    eventType: entry.eventType,
+    scheme: entry.scheme ?? 'native',
+    receivedAt: entry.receivedAt,
+    headers: entry.headers,
+    payload: entry.payload,
+    rawBody: rawBody ?? Buffer.alloc(0),
+  };
+}
+
+export const DAY_MS = 86_400_000;

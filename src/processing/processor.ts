@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
-import type { HistoryStore } from '../history/store';
+import type { HistoryStore, ProcessingState } from '../history/store';
 import { noMetrics, type Metrics } from '../metrics/metrics';
 import type { HandlerRegistry, WebhookEvent } from './registry';
 
@@ -79,16 +79,25 @@ export function createProcessor(options: ProcessorOptions): Processor {
     try {
       await Promise.race([runHandlers(event, controller.signal), timeout]);
       const durationMs = now() - startedAt;
-      history.setProcessing(event.id, { state: 'done', durationMs });
+      record(event, { state: 'done', durationMs });
       metrics.processed('done', durationMs);
     } catch (error) {
       const message = describe(error);
       const durationMs = now() - startedAt;
-      history.setProcessing(event.id, { state: 'failed', error: message, durationMs });
+      record(event, { state: 'failed', error: message, durationMs });
       metrics.processed('failed', durationMs);
       logger.warn({ eventId: event.id, eventType: event.eventType, error: message }, 'webhook processing failed');
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** A store that cannot be written must not stop the queue: the entry stays pending and runs again after a restart. */
+  function record(event: WebhookEvent, state: ProcessingState): void {
+    try {
+      history.setProcessing(event.id, state);
+    } catch (error) {
+      logger.error({ eventId: event.id, err: error }, 'could not record the processing outcome');
     }
   }
 

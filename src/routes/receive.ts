@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 import type { HistoryEntry } from '../history/store';
 import { redactHeaders } from '../history/redact';
 import { toAppError } from '../middleware/error-handler';
+import { guardStorage } from '../storage/errors';
 import type { SignatureScheme } from '../signature/types';
 import { verifyWebhook } from '../signature/verify';
 
@@ -45,7 +46,7 @@ function parseBody(body: Buffer, contentType: string | undefined): ParsedBody {
 }
 
 export function receiveRouter(deps: AppDeps): Router {
-  const { config, history, dedupe, processor, logger, now, newId, metrics } = deps;
+  const { config, history, dedupe, processor, logger, now, newId, metrics, storage } = deps;
   const router = Router();
 
   function recordRejection(req: Request, body: Buffer | undefined, error: AppError, scheme: SignatureScheme | undefined): void {
@@ -64,7 +65,12 @@ export function receiveRouter(deps: AppDeps): Router {
       duplicates: 0,
       processing: null,
     };
-    history.add(entry);
+    try {
+      history.add(entry);
+    } catch (storeError) {
+      // The request is answered with its own error all the same; only the history misses it.
+      logger.error({ err: storeError, historyId: entry.id }, 'could not record a rejected webhook');
+    }
     metrics.received(entry.scheme, 'rejected');
     metrics.verificationFailed(error.code);
     logger.warn(
@@ -98,9 +104,17 @@ export function receiveRouter(deps: AppDeps): Router {
     const eventType = identity.eventType ?? null;
     // An exact replay of a signature is a duplicate even when the sender gave no id.
     const keys = identity.eventId === undefined ? [`sig:${result.signature}`] : [`id:${identity.eventId}`, `sig:${result.signature}`];
-    const seenId = dedupe.lookup(keys, nowMs) ?? (identity.eventId !== undefined && history.get(identity.eventId)?.status === 'accepted' ? identity.eventId : undefined);
+    // A store that cannot be read or written answers 503 storage.unavailable: the sender retries later.
+    const seenId = guardStorage(
+      () => dedupe.lookup(keys, nowMs) ?? (identity.eventId !== undefined && history.get(identity.eventId)?.status === 'accepted' ? identity.eventId : undefined),
+    );
     if (seenId !== undefined) {
-      history.recordDuplicate(seenId);
+      try {
+        history.recordDuplicate(seenId);
+      } catch (storeError) {
+        // The event itself is stored: the duplicate is still answered as one, only its count is off.
+        logger.error({ err: storeError, eventId: seenId }, 'could not count a duplicate');
+      }
       metrics.received(scheme!.name, 'duplicate');
       logger.info({ eventId: seenId, eventType, scheme: scheme!.name, outcome: 'duplicate' }, 'webhook duplicate');
       res.status(200).json({ received: true, id: seenId, duplicate: true });
@@ -111,7 +125,7 @@ export function receiveRouter(deps: AppDeps): Router {
     const receivedAt = new Date(nowMs).toISOString();
     const headers = redactHeaders(req.headers);
     deps.rawBodies.set(id, body); // before add: the feed's listeners (FORWARD_URL) read it when the entry is published
-    history.add({
+    const entry: HistoryEntry = {
       id,
       receivedAt,
       eventType,
@@ -123,8 +137,14 @@ export function receiveRouter(deps: AppDeps): Router {
       sizeBytes: body.length,
       duplicates: 0,
       processing: { state: 'pending' },
-    });
-    dedupe.remember(keys, id, nowMs);
+    };
+    // One commit for the entry and its dedupe keys; the 200 below is only sent once it is on disk (STORE=sqlite).
+    guardStorage(() =>
+      storage.transaction(() => {
+        history.add(entry, body);
+        dedupe.remember(keys, id, nowMs);
+      }),
+    );
     metrics.received(scheme!.name, 'accepted');
     logger.info({ eventId: id, eventType, scheme: scheme!.name, outcome: 'accepted', sizeBytes: body.length }, 'webhook received');
     res.status(200).json({ received: true, id, duplicate: false });

@@ -52,7 +52,6 @@ export interface DeliveryPage {
   readonly nextCursor: string | null;
 }
 
-/** The delivery contract: records and their attempts. Synchronous, like the history store. */
 /** What a delivery sends, kept beside its record so a retry sends the same bytes. */
 export interface DeliveryContent {
   readonly body: Buffer;
@@ -62,8 +61,14 @@ export interface DeliveryContent {
   readonly signAll: boolean;
   /** Extra headers sent on every attempt (lower-case names); see `SendRequest.headers`. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * A per-request secret was given but cannot be recovered (it was sealed under a `WEBHOOK_SECRET` no longer
+   * configured): the delivery cannot be signed as asked, and must not fall back to the configured secrets.
+   */
+  readonly secretUnavailable?: boolean;
 }
 
+/** The delivery contract: records and their attempts. Synchronous, like the history store. */
 export interface DeliveryStore {
   create(record: DeliveryRecord, content: DeliveryContent): void;
   content(id: string): DeliveryContent | undefined;
@@ -72,5 +77,7 @@ export interface DeliveryStore {
   get(id: string): DeliveryRecord | undefined;
   /** Newest first by `createdAt`. */
   list(query: DeliveryQuery): DeliveryPage;
+  /** Deliveries still pending, oldest first: after a restart, the outbox to resume. */
+  pending(): DeliveryRecord[];
   counts(): Readonly<Record<DeliveryStatus, number>>;
 }

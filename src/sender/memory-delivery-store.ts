@@ -61,6 +61,10 @@ export class MemoryDeliveryStore implements DeliveryStore {
     return { items, nextCursor: null };
   }
 
+  pending(): DeliveryRecord[] {
+    return [...this.records.values()].filter(({ record }) => record.status === 'pending').map(({ record }) => record);
+  }
+
   counts(): Record<DeliveryStatus, number> {
     const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0 };
     for (const { record } of this.records.values()) counts[record.status] += 1;

@@ -4,6 +4,7 @@ import type { SendConfig } from '../config';
 import { ConflictError, NotFoundError } from '../errors';
 import { attemptOutcome, noMetrics, type Metrics } from '../metrics/metrics';
 import { DestinationForbiddenError } from '../security/destination';
+import { guardStorage } from '../storage/errors';
 import { USER_AGENT } from '../version';
 import type { Attempt, DeliveryContent, DeliveryRecord, DeliveryStore } from './delivery-store';
 import { decide, type AttemptResult } from './retry-policy';
@@ -64,7 +65,16 @@ export interface Sender {
   active(): number;
   /** Stops waiting retries (marking them interrupted) and lets in-flight attempts finish. */
   stop(): Promise<void>;
+  /**
+   * Picks up the deliveries the store still holds as pending (the outbox after a restart), each at its
+   * `nextAttemptAt`, same event id, attempt numbering going on. Returns how many were resumed.
+   */
+  resumePending(): number;
 }
+
+/** Why a resumed or retried delivery cannot be signed as its request asked. */
+const SECRET_UNAVAILABLE =
+  'the per-request secret of this delivery cannot be recovered: it was sealed under a WEBHOOK_SECRET that is no longer configured';
 
 interface Job {
   readonly record: DeliveryRecord;
@@ -198,8 +208,8 @@ export function createSender(options: SenderOptions): Sender {
     record.error = error;
     record.nextAttemptAt = null;
     record.updatedAt = iso(now());
-    store.save(record);
     jobs.delete(record.id);
+    store.save(record);
     metrics.delivery(status);
     logger[status === 'delivered' ? 'info' : 'warn'](
       { deliveryId: record.id, eventId: record.eventId, eventType: record.eventType, outcome: status, attempts: record.attempts.length, error: error ?? undefined },
@@ -208,21 +218,39 @@ export function createSender(options: SenderOptions): Sender {
     settle(job);
   }
 
-  /** The server is stopping: the record keeps `pending` and says which attempt was left undone. */
+  /** The server is stopping: the record keeps `pending` (a durable store resumes it at the next start) and says which attempt was left undone. */
   function interrupt(job: Job): void {
     const { record } = job;
     record.interruptedAt = iso(now());
     record.error = `server stopped before attempt ${record.attempts.length + 1}`;
     record.updatedAt = record.interruptedAt;
+    jobs.delete(record.id);
     store.save(record);
     logger.warn({ deliveryId: record.id, eventId: record.eventId, nextAttemptAt: record.nextAttemptAt }, 'webhook delivery interrupted by shutdown');
-    jobs.delete(record.id);
     settle(job);
   }
 
-  async function run(job: Job, series: number): Promise<void> {
+  /** Waits `delayMs` before the next attempt. False when the server is stopping (the delivery is then interrupted). */
+  async function waitForAttempt(job: Job, delayMs: number): Promise<boolean> {
+    try {
+      await sleep(delayMs, stopping.signal);
+      return true;
+    } catch {
+      interrupt(job);
+      return false;
+    }
+  }
+
+  /** Attempts until delivered or failed; `delayMs` is the wait before the first attempt (a resumed delivery). */
+  async function run(job: Job, series: number, delayMs = 0): Promise<void> {
     const { record } = job;
-    for (let n = 1; ; n += 1) {
+    if (delayMs > 0 && !(await waitForAttempt(job, delayMs))) return;
+    // Attempts already made in this series count: a resumed delivery goes on where it stopped.
+    for (let n = record.attempts.filter((a) => a.series === series).length + 1; ; n += 1) {
+      if (n > record.maxAttempts) return finish(job, 'failed', `no attempts left (${record.maxAttempts} made)`);
+      // The stored record keeps its nextAttemptAt until this attempt's outcome is saved: a crash mid-attempt
+      // leaves the delivery due, and it is attempted again after the restart (at least once, same event id).
+      record.nextAttemptAt = null;
       const outcome = await attemptOnce(job, record.attempts.length + 1, series);
       if (!outcome) return interrupt(job);
       const { attempt, result, forbidden } = outcome;
@@ -249,21 +277,23 @@ export function createSender(options: SenderOptions): Sender {
       }
       record.nextAttemptAt = iso(now() + decision.delayMs);
       store.save(record);
-      try {
-        await sleep(decision.delayMs, stopping.signal);
-      } catch {
-        return interrupt(job);
-      }
-      record.nextAttemptAt = null;
+      if (!(await waitForAttempt(job, decision.delayMs))) return;
     }
   }
 
-  function launch(job: Job, series: number): void {
+  function launch(job: Job, series: number, delayMs = 0): void {
     jobs.set(job.record.id, job);
-    run(job, series).catch((error: unknown) => {
-      // Not expected: attempts catch their own errors. Never leave a delivery pending silently.
+    run(job, series, delayMs).catch((error: unknown) => {
+      // Not expected: attempts catch their own errors; a store that cannot be written can land here. Never
+      // leave a delivery pending silently in this process; a durable store still has it pending for a restart.
       logger.error({ deliveryId: job.record.id, err: error }, 'delivery loop failed');
-      finish(job, 'failed', 'internal error');
+      try {
+        finish(job, 'failed', 'internal error');
+      } catch (saveError) {
+        logger.error({ deliveryId: job.record.id, err: saveError }, 'could not record the failed delivery');
+        jobs.delete(job.record.id);
+        settle(job);
+      }
     });
   }
 
@@ -293,11 +323,12 @@ export function createSender(options: SenderOptions): Sender {
         maxAttempts: request.maxAttempts ?? config.maxAttempts,
         timeoutMs: request.timeoutMs ?? config.timeoutMs,
         attempts: [],
-        nextAttemptAt: null,
+        // The schedule is stored with the record, before the first attempt: due now.
+        nextAttemptAt: iso(createdMs),
         error: null,
       };
       const content: DeliveryContent = { body, secret: request.secret, signAll: request.signAll ?? false, headers: request.headers };
-      store.create(record, content);
+      guardStorage(() => store.create(record, content));
       logger.info({ deliveryId: record.id, eventId, eventType: record.eventType, scheme: record.scheme }, 'webhook send queued');
       launch({ record, content, settledWaiters: [] }, 1);
       return record;
@@ -308,11 +339,13 @@ export function createSender(options: SenderOptions): Sender {
       const content = store.content(id);
       if (!record || !content) throw new NotFoundError(`No delivery with id ${JSON.stringify(id)}.`);
       if (record.status === 'pending' && jobs.has(id)) throw new ConflictError('delivery.pending', 'The delivery is still pending; retry it once it has ended.');
+      if (content.secretUnavailable) throw new ConflictError('delivery.secret_unavailable', `Cannot retry: ${SECRET_UNAVAILABLE}.`);
       record.status = 'pending';
       record.error = null;
       delete record.interruptedAt;
       record.updatedAt = iso(now());
-      store.save(record);
+      record.nextAttemptAt = record.updatedAt;
+      guardStorage(() => store.save(record));
       const series = (record.attempts[record.attempts.length - 1]?.series ?? 0) + 1;
       launch({ record, content, settledWaiters: [] }, series);
       return record;
@@ -327,6 +360,29 @@ export function createSender(options: SenderOptions): Sender {
     },
 
     active: () => jobs.size,
+
+    resumePending() {
+      let resumed = 0;
+      for (const record of store.pending()) {
+        if (jobs.has(record.id)) continue;
+        const content = store.content(record.id);
+        const job: Job = { record, content: content ?? { body: Buffer.alloc(0), signAll: false }, settledWaiters: [] };
+        if (!content || content.secretUnavailable) {
+          jobs.set(record.id, job);
+          finish(job, 'failed', content ? SECRET_UNAVAILABLE : 'the delivery body was not found');
+          continue;
+        }
+        const dueMs = record.nextAttemptAt === null ? now() : Date.parse(record.nextAttemptAt);
+        const delayMs = Math.max(0, dueMs - now());
+        const series = record.attempts[record.attempts.length - 1]?.series ?? 1;
+        delete record.interruptedAt;
+        record.error = null;
+        logger.info({ deliveryId: record.id, eventId: record.eventId, attempts: record.attempts.length, delayMs }, 'webhook delivery resumed');
+        launch(job, series, delayMs);
+        resumed += 1;
+      }
+      return resumed;
+    },
 
     async stop() {
       stopping.abort();

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import type { Database, Statement } from 'better-sqlite3';
+import type { DedupeStore } from './store';
+
+export interface SqliteDedupeOptions {
+  /** How long a key is remembered, in seconds. */
+  readonly ttlSeconds: number;
+  /** Keys kept at most; past it the oldest are forgotten first. */
+  readonly maxEntries: number;
+}
+
+/** Expired keys deleted per statement by `sweep`: keeps each pause of the event loop short. */
+export const SWEEP_BATCH = 5000;
+
+/**
+ * The key as stored. A signature is a credential-like value (an exact replay of it is accepted within the
+ * tolerance), so only its SHA-256 reaches the disk; lookups hash the same way. Event ids stay readable.
+ */
+export function storedKey(key: string): string {
+  if (!key.startsWith('sig:')) return key;
+  return `sig:${createHash('sha256').update(key.slice('sig:'.length)).digest('hex')}`;
+}
+
+/**
+ * Dedupe keys in SQLite: same contract as `MemoryDedupeStore`, kept across restarts, so a sender's retry after
+ * our restart is still answered as a duplicate. Expired rows are deleted by `sweep` (in batches, from a
+ * timer that `server.ts` starts); `maxEntries` bounds the table on every insert.
+ */
+export class SqliteDedupeStore implements DedupeStore {
+  private readonly ttlMs: number;
+  private readonly statements: { lookup: Statement; remember: Statement; bound: Statement; expire: Statement; size: Statement };
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: SqliteDedupeOptions,
+  ) {
+    this.ttlMs = options.ttlSeconds * 1000;
+    this.statements = {
+      lookup: db.prepare('SELECT event_id FROM dedupe WHERE key = ? AND expires_at_ms > ?').pluck(),
+      // REPLACE gives the key a new seq: like the memory store, a key remembered again moves to the back.
+      remember: db.prepare('INSERT OR REPLACE INTO dedupe (key, event_id, expires_at_ms) VALUES (?, ?, ?)'),
+      bound: db.prepare('DELETE FROM dedupe WHERE seq <= ?'),
+      expire: db.prepare('DELETE FROM dedupe WHERE seq IN (SELECT seq FROM dedupe WHERE expires_at_ms <= ? LIMIT ?)'),
+      size: db.prepare('SELECT COUNT(*) FROM dedupe').pluck(),
+    };
+  }
+
+  lookup(keys: readonly string[], nowMs: number): string | undefined {
+    for (const key of keys) {
+      const hit = this.statements.lookup.get(storedKey(key), nowMs) as string | undefined;
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+
+  remember(keys: readonly string[], eventId: string, nowMs: number): void {
+    this.db.transaction(() => {
+      let last = 0;
+      for (const key of keys) last = Number(this.statements.remember.run(storedKey(key), eventId, nowMs + this.ttlMs).lastInsertRowid);
+      // seq only grows, so the newest maxEntries keys are those above last - maxEntries.
+      this.statements.bound.run(last - this.options.maxEntries);
+    })();
+  }
+
+  size(): number {
+    return this.statements.size.get() as number;
+  }
+
+  /** Deletes keys expired at `nowMs`, at most `batch`; returns how many. Call again while it returns `batch`. */
+  sweep(nowMs: number, batch = SWEEP_BATCH): number {
+    return this.statements.expire.run(nowMs, batch).changes;
+  }
+}

@@ -1,0 +1,177 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { ValidationError } from '../errors';
+import type { WebhookEvent } from '../processing/registry';
+import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from './store';
+
+export interface SqliteHistoryOptions {
+  /** Accepted entries kept; the oldest are evicted first. */
+  readonly limit: number;
+  /** Rejected entries kept, in their own list. */
+  readonly rejectedLimit: number;
+  /** Entries older than this many days are removed by `sweep`; 0 (the default) keeps them. */
+  readonly retentionDays?: number;
+}
+
+interface Row {
+  seq: number;
+  entry: string;
+  duplicates: number;
+  processing: string | null;
+}
+
+const STATUSES: readonly HistoryStatus[] = ['accepted', 'rejected'];
+
+function toEntry(row: Row): HistoryEntry {
+  const entry = JSON.parse(row.entry) as HistoryEntry;
+  entry.duplicates = row.duplicates;
+  entry.processing = row.processing === null ? null : (JSON.parse(row.processing) as ProcessingState);
+  return entry;
+}
+
+function parseCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return Number.MAX_SAFE_INTEGER;
+  if (!/^\d{1,15}$/.test(cursor)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this server issued' }]);
+  return Number(cursor);
+}
+
+/**
+ * The history in SQLite: same contract as `MemoryHistoryStore`, kept across restarts. The cursor is the row's
+ * `seq` (insertion order), as in memory. Counts are kept in memory (this process is the only writer), so an
+ * insert evicts with one indexed delete instead of counting the table.
+ */
+export class SqliteHistoryStore implements HistoryStore {
+  private readonly limits: Record<HistoryStatus, number>;
+  private readonly retentionMs: number;
+  private readonly sizes: Record<HistoryStatus, number> = { accepted: 0, rejected: 0 };
+  private readonly statements: {
+    insert: Statement;
+    statusOf: Statement;
+    evictOldest: Statement;
+    trimTo: Statement;
+    get: Statement;
+    pages: Record<'all' | 'status' | 'type' | 'statusType', Statement>;
+    duplicate: Statement;
+    processing: Statement;
+    pending: Statement;
+    expire: Statement;
+    count: Statement;
+    clear: Statement;
+  };
+
+  constructor(
+    private readonly db: Database,
+    options: SqliteHistoryOptions,
+  ) {
+    this.limits = { accepted: options.limit, rejected: options.rejectedLimit };
+    this.retentionMs = (options.retentionDays ?? 0) * DAY_MS;
+    const columns = 'seq, entry, duplicates, processing';
+    this.statements = {
+      insert: db.prepare(
+        `INSERT OR REPLACE INTO history (id, status, event_type, received_at_ms, entry, duplicates, processing, processing_state, raw_body)
+         VALUES (@id, @status, @eventType, @receivedAtMs, @entry, @duplicates, @processing, @processingState, @rawBody)`,
+      ),
+      statusOf: db.prepare('SELECT status FROM history WHERE id = ?').pluck(),
+      evictOldest: db.prepare('DELETE FROM history WHERE seq = (SELECT seq FROM history WHERE status = ? ORDER BY seq LIMIT 1)'),
+      trimTo: db.prepare('DELETE FROM history WHERE status = ? AND seq <= (SELECT seq FROM history WHERE status = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
+      get: db.prepare(`SELECT ${columns} FROM history WHERE id = ?`),
+      pages: {
+        all: db.prepare(`SELECT ${columns} FROM history WHERE seq < @before ORDER BY seq DESC LIMIT @limit`),
+        status: db.prepare(`SELECT ${columns} FROM history WHERE status = @status AND seq < @before ORDER BY seq DESC LIMIT @limit`),
+        type: db.prepare(`SELECT ${columns} FROM history WHERE event_type = @eventType AND seq < @before ORDER BY seq DESC LIMIT @limit`),
+        statusType: db.prepare(
+          `SELECT ${columns} FROM history WHERE status = @status AND event_type = @eventType AND seq < @before ORDER BY seq DESC LIMIT @limit`,
+        ),
+      },
+      duplicate: db.prepare("UPDATE history SET duplicates = duplicates + 1 WHERE id = ? AND status = 'accepted'"),
+      // The raw body is only needed while processing is pending: dropped as soon as it ends.
+      processing: db.prepare(
+        "UPDATE history SET processing = @processing, processing_state = @state, raw_body = CASE WHEN @state = 'pending' THEN raw_body END WHERE id = @id",
+      ),
+      pending: db.prepare(`SELECT ${columns}, raw_body AS rawBody FROM history WHERE processing_state = 'pending' ORDER BY seq`),
+      expire: db.prepare('DELETE FROM history WHERE received_at_ms < ?'),
+      count: db.prepare('SELECT COUNT(*) FROM history WHERE status = ?').pluck(),
+      clear: db.prepare('DELETE FROM history'),
+    };
+    // The limits may have been lowered since the last run.
+    for (const status of STATUSES) this.statements.trimTo.run(status, status, this.limits[status]);
+    this.recount();
+  }
+
+  add(entry: HistoryEntry, rawBody?: Buffer): void {
+    const { duplicates, processing, ...rest } = entry;
+    const pending = entry.status === 'accepted' && processing?.state === 'pending';
+    this.db.transaction(() => {
+      const replaced = this.statements.statusOf.get(entry.id) as HistoryStatus | undefined;
+      this.statements.insert.run({
+        id: entry.id,
+        status: entry.status,
+        eventType: entry.eventType,
+        receivedAtMs: Date.parse(entry.receivedAt),
+        entry: JSON.stringify(rest),
+        duplicates,
+        processing: processing === null ? null : JSON.stringify(processing),
+        processingState: processing?.state ?? null,
+        rawBody: pending ? (rawBody ?? Buffer.alloc(0)) : null,
+      });
+      const sizes = { ...this.sizes };
+      if (replaced !== undefined) sizes[replaced] -= 1;
+      sizes[entry.status] += 1;
+      while (sizes[entry.status] > this.limits[entry.status]) {
+        this.statements.evictOldest.run(entry.status);
+        sizes[entry.status] -= 1;
+      }
+      // Only once every statement has succeeded: a failed insert leaves the counts as they were.
+      Object.assign(this.sizes, sizes);
+    })();
+  }
+
+  get(id: string): HistoryEntry | undefined {
+    const row = this.statements.get.get(id) as Row | undefined;
+    return row && toEntry(row);
+  }
+
+  list(query: HistoryQuery): HistoryPage {
+    const before = parseCursor(query.cursor);
+    const kind = query.status !== undefined ? (query.eventType !== undefined ? 'statusType' : 'status') : query.eventType !== undefined ? 'type' : 'all';
+    // One row more than asked tells whether there is a next page.
+    const rows = this.statements.pages[kind].all({ before, limit: query.limit + 1, status: query.status, eventType: query.eventType }) as Row[];
+    const more = rows.length > query.limit;
+    const page = more ? rows.slice(0, query.limit) : rows;
+    return { items: page.map(toEntry), nextCursor: more ? String(page[page.length - 1]!.seq) : null };
+  }
+
+  recordDuplicate(id: string): void {
+    this.statements.duplicate.run(id);
+  }
+
+  setProcessing(id: string, processing: ProcessingState): void {
+    this.statements.processing.run({ id, processing: JSON.stringify(processing), state: processing.state });
+  }
+
+  pendingProcessing(): WebhookEvent[] {
+    return (this.statements.pending.all() as (Row & { rawBody: Buffer | null })[]).map((row) => toWebhookEvent(toEntry(row), row.rawBody ?? undefined));
+  }
+
+  /** Removes entries received more than the retention before `nowMs`; returns how many. */
+  sweep(nowMs: number): number {
+    if (this.retentionMs === 0) return 0;
+    const { changes } = this.statements.expire.run(nowMs - this.retentionMs);
+    if (changes > 0) this.recount();
+    return changes;
+  }
+
+  clear(): void {
+    this.statements.clear.run();
+    this.sizes.accepted = 0;
+    this.sizes.rejected = 0;
+  }
+
+  counts(): { accepted: number; rejected: number } {
+    return { ...this.sizes };
+  }
+
+  /** Reads the counts from the table again: after an enclosing transaction rolled back. */
+  recount(): void {
+    for (const status of STATUSES) this.sizes[status] = this.statements.count.get(status) as number;
+  }
+}

@@ -1,0 +1,16 @@
+import type { AppDeps } from '../deps';
+
+/**
+ * After a restart: hands the events that were acknowledged but not yet processed back to the handler queue,
+ * and resumes the deliveries still pending in the outbox. With `STORE=memory` there are none. Called by
+ * `server.ts` once the server listens.
+ */
+export function resumePendingWork(deps: Pick<AppDeps, 'history' | 'processor' | 'sender' | 'logger'>): { events: number; deliveries: number } {
+  const events = deps.history.pendingProcessing();
+  for (const event of events) deps.processor.enqueue(event);
+  const deliveries = deps.sender.resumePending();
+  if (events.length > 0 || deliveries > 0) {
+    deps.logger.info({ events: events.length, deliveries }, 'resumed work left pending by the previous run');
+  }
+  return { events: events.length, deliveries };
+}

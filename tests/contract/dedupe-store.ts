@@ -1,0 +1,61 @@
+import type { DedupeStore } from '../../src/dedupe/store';
+
+export type SweepingDedupeStore = DedupeStore & { sweep(nowMs: number): number };
+
+const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
+
+/** The dedupe contract, run against every backend. `makeStore` returns a fresh, empty store. */
+export function describeDedupeStore(
+  name: string,
+  makeStore: (options: { ttlSeconds: number; maxEntries: number }) => SweepingDedupeStore,
+  cleanup: () => void = () => undefined,
+): void {
+  describe(`DedupeStore contract: ${name}`, () => {
+    afterEach(cleanup);
+
+    it('finds an event by any of its keys within the time-to-live', () => {
+      const store = makeStore({ ttlSeconds: 60, maxEntries: 100 });
+      store.remember(['id:evt_1', 'sig:native:abc'], 'evt_1', T0);
+      expect(store.lookup(['id:evt_1'], T0 + 59_000)).toBe('evt_1');
+      expect(store.lookup(['id:other', 'sig:native:abc'], T0 + 1)).toBe('evt_1');
+      expect(store.lookup(['id:other'], T0)).toBeUndefined();
+    });
+
+    it('forgets a key once its time-to-live has passed', () => {
+      const store = makeStore({ ttlSeconds: 60, maxEntries: 100 });
+      store.remember(['id:evt_1'], 'evt_1', T0);
+      expect(store.lookup(['id:evt_1'], T0 + 60_000)).toBeUndefined();
+    });
+
+    it('answers with the first key that matches, in the order given', () => {
+      const store = makeStore({ ttlSeconds: 60, maxEntries: 100 });
+      store.remember(['id:a'], 'evt_a', T0);
+      store.remember(['id:b'], 'evt_b', T0);
+      expect(store.lookup(['id:b', 'id:a'], T0)).toBe('evt_b');
+    });
+
+    it('extends the time-to-live of a key remembered again', () => {
+      const store = makeStore({ ttlSeconds: 60, maxEntries: 100 });
+      store.remember(['id:evt_1'], 'evt_1', T0);
+      store.remember(['id:evt_1'], 'evt_1', T0 + 50_000);
+      expect(store.lookup(['id:evt_1'], T0 + 100_000)).toBe('evt_1');
+    });
+
+    it('keeps at most maxEntries keys, forgetting the oldest first', () => {
+      const store = makeStore({ ttlSeconds: 60, maxEntries: 3 });
+      for (let i = 0; i < 5; i += 1) store.remember([`id:${i}`], `evt_${i}`, T0 + i);
+      expect(store.size()).toBe(3);
+      expect(store.lookup(['id:0'], T0 + 10)).toBeUndefined();
+      expect(store.lookup(['id:4'], T0 + 10)).toBe('evt_4');
+    });
+
+    it('removes expired keys on sweep and keeps the others', () => {
+      const store = makeStore({ ttlSeconds: 60, maxEntries: 100 });
+      store.remember(['id:old1', 'sig:x'], 'old', T0);
+      store.remember(['id:new'], 'new', T0 + 30_000);
+      expect(store.sweep(T0 + 60_000)).toBe(2);
+      expect(store.size()).toBe(1);
+      expect(store.lookup(['id:new'], T0 + 60_000)).toBe('new');
+    });
+  });
+}

@@ -1,0 +1,186 @@
+import { ValidationError } from '../../src/errors';
+import type { HistoryEntry, HistoryStatus, HistoryStore } from '../../src/history/store';
+
+export interface HistoryStoreOptions {
+  readonly limit: number;
+  readonly rejectedLimit: number;
+  readonly retentionDays?: number;
+}
+
+export type SweepingHistoryStore = HistoryStore & { sweep(nowMs: number): number };
+
+const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
+
+export function historyEntry(id: string, overrides: Partial<HistoryEntry> = {}): HistoryEntry {
+  const status: HistoryStatus = overrides.status ?? 'accepted';
+  return {
+    id,
+    receivedAt: new Date(T0).toISOString(),
+    eventType: 'user.created',
+    scheme: 'native',
+    status,
+    verification: status === 'accepted' ? { ok: true, reason: null } : { ok: false, reason: 'signature.mismatch', message: 'no match' },
+    headers: { 'content-type': 'application/json', 'x-webhook-signature': '[redacted]' },
+    payload: { id, nested: { list: [1, 2, 3] } },
+    sizeBytes: 42,
+    duplicates: 0,
+    processing: status === 'accepted' ? { state: 'pending' } : null,
+    ...overrides,
+  };
+}
+
+const ids = (entries: readonly HistoryEntry[]): string[] => entries.map((e) => e.id);
+
+/** The history contract, run against every backend. `makeStore` returns a fresh, empty store. */
+export function describeHistoryStore(name: string, makeStore: (options: HistoryStoreOptions) => SweepingHistoryStore, cleanup: () => void = () => undefined): void {
+  describe(`HistoryStore contract: ${name}`, () => {
+    afterEach(cleanup);
+    const fresh = (options: Partial<HistoryStoreOptions> = {}): SweepingHistoryStore => makeStore({ limit: 100, rejectedLimit: 100, ...options });
+
+    it('returns an added entry by id, equal to what was added', () => {
+      const store = fresh();
+      const entry = historyEntry('evt_1');
+      store.add(entry);
+      expect(store.get('evt_1')).toEqual(entry);
+      expect(store.get('evt_unknown')).toBeUndefined();
+    });
+
+    it('lists entries newest first', () => {
+      const store = fresh();
+      for (const id of ['a', 'b', 'c']) store.add(historyEntry(id));
+      expect(ids(store.list({ limit: 10 }).items)).toEqual(['c', 'b', 'a']);
+    });
+
+    it('pages through every entry once with nextCursor, ending with null', () => {
+      const store = fresh();
+      for (let i = 0; i < 7; i += 1) store.add(historyEntry(`e${i}`, { status: i % 3 === 0 ? 'rejected' : 'accepted' }));
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages += 1) {
+        const page = store.list({ limit: 3, cursor });
+        seen.push(...ids(page.items));
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      expect(seen).toEqual(['e6', 'e5', 'e4', 'e3', 'e2', 'e1', 'e0']);
+    });
+
+    it('gives no next cursor when the page holds exactly the remaining entries', () => {
+      const store = fresh();
+      for (const id of ['a', 'b']) store.add(historyEntry(id));
+      expect(store.list({ limit: 2 }).nextCursor).toBeNull();
+    });
+
+    it('filters by event type and by status, alone and together', () => {
+      const store = fresh();
+      store.add(historyEntry('a1', { eventType: 'a' }));
+      store.add(historyEntry('b1', { eventType: 'b' }));
+      store.add(historyEntry('a2', { eventType: 'a', status: 'rejected' }));
+      store.add(historyEntry('n1', { eventType: null }));
+      expect(ids(store.list({ limit: 10, eventType: 'a' }).items)).toEqual(['a2', 'a1']);
+      expect(ids(store.list({ limit: 10, status: 'rejected' }).items)).toEqual(['a2']);
+      expect(ids(store.list({ limit: 10, status: 'accepted', eventType: 'a' }).items)).toEqual(['a1']);
+      expect(ids(store.list({ limit: 10, status: 'accepted' }).items)).toEqual(['n1', 'b1', 'a1']);
+    });
+
+    it('pages a filtered list with its cursor', () => {
+      const store = fresh();
+      for (let i = 0; i < 6; i += 1) store.add(historyEntry(`x${i}`, { eventType: i % 2 === 0 ? 'even' : 'odd' }));
+      const first = store.list({ limit: 2, eventType: 'even' });
+      expect(ids(first.items)).toEqual(['x4', 'x2']);
+      const second = store.list({ limit: 2, eventType: 'even', cursor: first.nextCursor! });
+      expect(ids(second.items)).toEqual(['x0']);
+      expect(second.nextCursor).toBeNull();
+    });
+
+    it('throws a ValidationError for a cursor it did not issue', () => {
+      const store = fresh();
+      expect(() => store.list({ limit: 10, cursor: 'not-a-cursor' })).toThrow(ValidationError);
+    });
+
+    it('evicts the oldest accepted entry when the accepted list is full', () => {
+      const store = fresh({ limit: 3 });
+      for (const id of ['a', 'b', 'c', 'd']) store.add(historyEntry(id));
+      expect(ids(store.list({ limit: 10 }).items)).toEqual(['d', 'c', 'b']);
+      expect(store.get('a')).toBeUndefined();
+      expect(store.counts()).toEqual({ accepted: 3, rejected: 0 });
+    });
+
+    it('never evicts accepted entries for a flood of rejected ones', () => {
+      const store = fresh({ limit: 2, rejectedLimit: 2 });
+      store.add(historyEntry('ok'));
+      for (let i = 0; i < 10; i += 1) store.add(historyEntry(`rej${i}`, { status: 'rejected' }));
+      expect(store.get('ok')).toBeDefined();
+      expect(ids(store.list({ limit: 10, status: 'rejected' }).items)).toEqual(['rej9', 'rej8']);
+      expect(store.counts()).toEqual({ accepted: 1, rejected: 2 });
+    });
+
+    it('counts duplicates of accepted entries only', () => {
+      const store = fresh();
+      store.add(historyEntry('acc'));
+      store.add(historyEntry('rej', { status: 'rejected' }));
+      store.recordDuplicate('acc');
+      store.recordDuplicate('acc');
+      store.recordDuplicate('rej');
+      store.recordDuplicate('unknown');
+      expect(store.get('acc')!.duplicates).toBe(2);
+      expect(store.get('rej')!.duplicates).toBe(0);
+    });
+
+    it('records the processing outcome of an entry', () => {
+      const store = fresh();
+      store.add(historyEntry('evt'));
+      store.setProcessing('evt', { state: 'failed', error: 'boom', durationMs: 12 });
+      expect(store.get('evt')!.processing).toEqual({ state: 'failed', error: 'boom', durationMs: 12 });
+    });
+
+    it('hands back accepted events still pending processing, oldest first, with their raw bodies', () => {
+      const store = fresh();
+      store.add(historyEntry('first'), Buffer.from('{"n":1}'));
+      store.add(historyEntry('done'), Buffer.from('{"n":2}'));
+      store.add(historyEntry('rejected', { status: 'rejected' }), Buffer.from('bad'));
+      store.add(historyEntry('second'), Buffer.from('{"n":3}'));
+      store.setProcessing('done', { state: 'done', durationMs: 1 });
+      const pending = store.pendingProcessing();
+      expect(pending.map((e) => e.id)).toEqual(['first', 'second']);
+      expect(pending[0]!.rawBody.toString()).toBe('{"n":1}');
+      expect(pending[0]!.payload).toEqual({ id: 'first', nested: { list: [1, 2, 3] } });
+      expect(pending[0]!.eventType).toBe('user.created');
+    });
+
+    it('hands back nothing once every event is processed', () => {
+      const store = fresh();
+      store.add(historyEntry('evt'), Buffer.from('x'));
+      store.setProcessing('evt', { state: 'done', durationMs: 1 });
+      expect(store.pendingProcessing()).toEqual([]);
+    });
+
+    it('clears every entry', () => {
+      const store = fresh();
+      store.add(historyEntry('a'));
+      store.add(historyEntry('r', { status: 'rejected' }));
+      store.clear();
+      expect(store.counts()).toEqual({ accepted: 0, rejected: 0 });
+      expect(store.list({ limit: 10 }).items).toEqual([]);
+      expect(store.get('a')).toBeUndefined();
+    });
+
+    it('removes entries older than the retention on sweep, and only those', () => {
+      const store = fresh({ retentionDays: 1 });
+      const day = 86_400_000;
+      store.add(historyEntry('old', { receivedAt: new Date(T0 - 2 * day).toISOString() }));
+      store.add(historyEntry('old-rejected', { status: 'rejected', receivedAt: new Date(T0 - 2 * day).toISOString() }));
+      store.add(historyEntry('recent', { receivedAt: new Date(T0 - day / 2).toISOString() }));
+      expect(store.sweep(T0)).toBe(2);
+      expect(ids(store.list({ limit: 10 }).items)).toEqual(['recent']);
+      expect(store.counts()).toEqual({ accepted: 1, rejected: 0 });
+    });
+
+    it('keeps everything on sweep when the retention is 0', () => {
+      const store = fresh({ retentionDays: 0 });
+      store.add(historyEntry('ancient', { receivedAt: new Date(0).toISOString() }));
+      expect(store.sweep(T0)).toBe(0);
+      expect(store.get('ancient')).toBeDefined();
+    });
+  });
+}

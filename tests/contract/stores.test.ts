@@ -1,0 +1,31 @@
+import type { Database } from 'better-sqlite3';
+import { MemoryDedupeStore } from '../../src/dedupe/memory-dedupe';
+import { SqliteDedupeStore } from '../../src/dedupe/sqlite-dedupe';
+import { MemoryHistoryStore } from '../../src/history/memory-store';
+import { SqliteHistoryStore } from '../../src/history/sqlite-store';
+import { MemoryDeliveryStore } from '../../src/sender/memory-delivery-store';
+import { SqliteDeliveryStore } from '../../src/sender/sqlite-delivery-store';
+import { MEMORY_PATH, openSqliteDatabase } from '../../src/storage/sqlite-database';
+import { describeDedupeStore } from './dedupe-store';
+import { describeDeliveryStore } from './delivery-store';
+import { describeHistoryStore } from './history-store';
+
+// The same contract tests against both backends: one store contract, two implementations.
+const open: Database[] = [];
+function database(): Database {
+  const db = openSqliteDatabase(MEMORY_PATH);
+  open.push(db);
+  return db;
+}
+const closeAll = (): void => {
+  for (const db of open.splice(0)) db.close();
+};
+
+describeHistoryStore('memory', (options) => new MemoryHistoryStore(options));
+describeHistoryStore('sqlite', (options) => new SqliteHistoryStore(database(), options), closeAll);
+
+describeDedupeStore('memory', (options) => new MemoryDedupeStore(options));
+describeDedupeStore('sqlite', (options) => new SqliteDedupeStore(database(), options), closeAll);
+
+describeDeliveryStore('memory', ({ limit }) => new MemoryDeliveryStore(limit));
+describeDeliveryStore('sqlite', ({ limit }) => new SqliteDeliveryStore(database(), { limit, secrets: () => ['configured-secret'] }), closeAll);

@@ -1,0 +1,202 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { StorageOpenError } from '../../src/storage/errors';
+import { migrate, schemaVersion, SCHEMA_VERSION } from '../../src/storage/migrations';
+import { openSqliteDatabase } from '../../src/storage/sqlite-database';
+import { createStorage, type Storage } from '../../src/storage/storage';
+import { deliveryRecord } from '../contract/delivery-store';
+import { historyEntry } from '../contract/history-store';
+import { testConfig } from '../helpers/deps';
+
+const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'webhooks-sqlite-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function openAt(path: string, env: Record<string, string> = {}): Storage {
+  return createStorage(testConfig({ STORE: 'sqlite', SQLITE_PATH: path, ...env }));
+}
+
+/** Every byte SQLite wrote for this database: the file and its WAL. */
+function bytesOnDisk(): Buffer {
+  return Buffer.concat(readdirSync(dir).map((name) => readFileSync(join(dir, name))));
+}
+
+describe('SQLite storage', () => {
+  it('creates the folder of SQLITE_PATH when it is missing', () => {
+    const storage = openAt(join(dir, 'nested', 'deeper', 'webhooks.db'));
+    storage.close();
+    expect(readdirSync(join(dir, 'nested', 'deeper'))).toContain('webhooks.db');
+  });
+
+  it('runs in WAL mode with synchronous FULL', () => {
+    const db = openSqliteDatabase(join(dir, 'webhooks.db'));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    db.close();
+  });
+
+  it('keeps history, dedupe keys and deliveries across a close and a reopen of the same file', () => {
+    const path = join(dir, 'webhooks.db');
+    const first = openAt(path);
+    first.history.add(historyEntry('evt_kept'), Buffer.from('raw'));
+    first.history.recordDuplicate('evt_kept');
+    first.dedupe.remember(['id:evt_kept', 'sig:native:abc'], 'evt_kept', T0);
+    first.deliveries.create(deliveryRecord('dlv_kept'), { body: Buffer.from('{"x":1}'), signAll: false });
+    first.close();
+
+    const second = openAt(path);
+    expect(second.history.get('evt_kept')!.duplicates).toBe(1);
+    expect(second.history.pendingProcessing().map((e) => e.id)).toEqual(['evt_kept']);
+    expect(second.history.counts()).toEqual({ accepted: 1, rejected: 0 });
+    expect(second.dedupe.lookup(['sig:native:abc'], T0 + 1000)).toBe('evt_kept');
+    expect(second.deliveries.pending().map((r) => r.id)).toEqual(['dlv_kept']);
+    expect(second.deliveries.content('dlv_kept')!.body.toString()).toBe('{"x":1}');
+    second.close();
+  });
+
+  it('applies a lowered HISTORY_LIMIT to what the file already holds', () => {
+    const path = join(dir, 'webhooks.db');
+    const first = openAt(path);
+    for (const id of ['a', 'b', 'c']) first.history.add(historyEntry(id));
+    first.close();
+    const second = openAt(path, { HISTORY_LIMIT: '2' });
+    expect(second.history.list({ limit: 10 }).items.map((e) => e.id)).toEqual(['c', 'b']);
+    expect(second.history.counts().accepted).toBe(2);
+    second.close();
+  });
+
+  it('never writes a signature value to disk, only its hash', () => {
+    const path = join(dir, 'webhooks.db');
+    const storage = openAt(path);
+    const signature = 'native:5f0e3c1a9b7d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f1a3c5e7b9d1f';
+    storage.dedupe.remember([`sig:${signature}`], 'evt_1', T0);
+    expect(bytesOnDisk().includes(signature.slice('native:'.length))).toBe(false);
+    expect(storage.dedupe.lookup([`sig:${signature}`], T0)).toBe('evt_1');
+    storage.close();
+  });
+
+  it('never writes a per-request secret in clear, and opens it again after a restart', () => {
+    const path = join(dir, 'webhooks.db');
+    const secret = 'per-request-secret-that-must-not-leak';
+    const first = openAt(path);
+    first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret, signAll: false });
+    first.close();
+    expect(bytesOnDisk().includes(secret)).toBe(false);
+    const second = openAt(path);
+    expect(second.deliveries.content('dlv_1')!.secret).toBe(secret);
+    second.close();
+  });
+
+  it('opens a per-request secret after WEBHOOK_SECRET rotated, while the old secret is still listed', () => {
+    const path = join(dir, 'webhooks.db');
+    const first = openAt(path, { WEBHOOK_SECRET: 'old' });
+    first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret: 'custom', signAll: false });
+    first.close();
+    const rotated = openAt(path, { WEBHOOK_SECRET: 'new,old' });
+    expect(rotated.deliveries.content('dlv_1')!.secret).toBe('custom');
+    rotated.close();
+  });
+
+  it('says a per-request secret is unavailable once its WEBHOOK_SECRET is gone', () => {
+    const path = join(dir, 'webhooks.db');
+    const first = openAt(path, { WEBHOOK_SECRET: 'old' });
+    first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret: 'custom', signAll: false });
+    first.close();
+    const replaced = openAt(path, { WEBHOOK_SECRET: 'new' });
+    const content = replaced.deliveries.content('dlv_1')!;
+    expect(content.secretUnavailable).toBe(true);
+    expect(content.secret).toBeUndefined();
+    replaced.close();
+  });
+
+  it('rolls back a transaction as a whole: no entry without its dedupe keys', () => {
+    const storage = openAt(join(dir, 'webhooks.db'));
+    expect(() =>
+      storage.transaction(() => {
+        storage.history.add(historyEntry('evt_1'));
+        throw new Error('disk full, say');
+      }),
+    ).toThrow('disk full, say');
+    expect(storage.history.get('evt_1')).toBeUndefined();
+    expect(storage.history.counts()).toEqual({ accepted: 0, rejected: 0 });
+    storage.close();
+  });
+
+  it('sweeps expired dedupe keys and history past its retention', () => {
+    const storage = openAt(join(dir, 'webhooks.db'), { HISTORY_RETENTION_DAYS: '1', DEDUPE_TTL_SECONDS: '60' });
+    storage.history.add(historyEntry('old', { receivedAt: new Date(T0 - 2 * 86_400_000).toISOString() }));
+    storage.dedupe.remember(['id:old'], 'old', T0 - 120_000);
+    expect(storage.sweep(T0)).toEqual({ dedupe: 1, history: 1 });
+    storage.close();
+  });
+});
+
+describe('SQLite migrations', () => {
+  it('bring a new database to the current schema version, and do nothing when run again', () => {
+    const db = new BetterSqlite3(join(dir, 'webhooks.db'));
+    expect(migrate(db)).toEqual([SCHEMA_VERSION]);
+    expect(migrate(db)).toEqual([]);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(db.prepare('SELECT COUNT(*) FROM schema_version').pluck().get()).toBe(1);
+    db.close();
+  });
+
+  it('apply only the steps a database has not seen yet', () => {
+    const db = new BetterSqlite3(':memory:');
+    const steps = [
+      { version: 1, description: 'one', sql: 'CREATE TABLE one (x)' },
+      { version: 2, description: 'two', sql: 'CREATE TABLE two (x)' },
+    ];
+    expect(migrate(db, steps.slice(0, 1))).toEqual([1]);
+    expect(migrate(db, steps)).toEqual([2]);
+    expect(schemaVersion(db)).toBe(2);
+    db.close();
+  });
+
+  it('leave the version unchanged when a step fails', () => {
+    const db = new BetterSqlite3(':memory:');
+    expect(() => migrate(db, [{ version: 1, description: 'bad', sql: 'CREATE TABLE ok (x); NOT SQL' }])).toThrow();
+    expect(schemaVersion(db)).toBe(0);
+    expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ok'").pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('refuse a database whose schema is newer than the server', () => {
+    const path = join(dir, 'webhooks.db');
+    const db = new BetterSqlite3(path);
+    migrate(db);
+    db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(SCHEMA_VERSION + 1, 'later');
+    db.close();
+    expect(() => openSqliteDatabase(path)).toThrow(/newer than this server knows/);
+  });
+});
+
+describe('Opening a database that cannot be used', () => {
+  it('stops with a StorageOpenError naming the path of a corrupt file', () => {
+    const path = join(dir, 'corrupt.db');
+    writeFileSync(path, Buffer.alloc(8192, 'this is not a database '));
+    expect(() => openSqliteDatabase(path)).toThrow(StorageOpenError);
+    expect(() => openSqliteDatabase(path)).toThrow(new RegExp(`${path}.*not a valid SQLite database`));
+  });
+
+  it('stops with a StorageOpenError naming the path when the path is a folder', () => {
+    expect(() => openSqliteDatabase(dir)).toThrow(StorageOpenError);
+    expect(() => openSqliteDatabase(dir)).toThrow(dir);
+  });
+
+  it('stops with a StorageOpenError when the folder cannot be created', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const path = join(file, 'webhooks.db');
+    expect(() => openSqliteDatabase(path)).toThrow(StorageOpenError);
+    expect(() => openSqliteDatabase(path)).toThrow(path);
+  });
+});
