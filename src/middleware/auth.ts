@@ -9,6 +9,12 @@ export type ClientAddress = (req: Request) => string;
 export const requestIp: ClientAddress = (req) => req.ip ?? req.socket.remoteAddress ?? '';
 
 const CHALLENGE = 'Bearer realm="webhook-server"';
+/**
+ * Browsers cannot attach a Bearer token to a page load or to an EventSource, but they do prompt for Basic
+ * credentials and then send them with every same-origin request, the live stream included. So a client that
+ * asks for HTML is challenged with Basic; any user name, the token as the password.
+ */
+const BROWSER_CHALLENGE = 'Basic realm="webhook-server", charset="UTF-8"';
 
 /** Hashing first gives equal-length buffers, so the compare is constant-time whatever the input's length. */
 function sameToken(given: string, expected: string): boolean {
@@ -23,10 +29,22 @@ export interface AdminAccess {
   readonly clientAddress: ClientAddress;
 }
 
+/** The token in `Authorization: Bearer <token>` (RFC 6750) or the password of `Basic` (RFC 7617). */
+function presentedToken(header: string): string | undefined {
+  const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  if (bearer) return bearer[1];
+  const basic = /^Basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(header);
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
 /**
  * Guards the management surface (send, deliveries, history, metrics, the UI). With a token, every client
- * must send `Authorization: Bearer <token>` (RFC 6750); without one, only loopback clients are served, so a
- * server started with no configuration on a public interface does not hand its history to the internet.
+ * must send `Authorization: Bearer <token>` (or, from a browser, Basic with the token as the password);
+ * without one, only loopback clients are served, so a server started with no configuration on a public
+ * interface does not hand its history to the internet.
  */
 export function requireAdmin({ adminToken, clientAddress }: AdminAccess): RequestHandler {
   return function requireAdmin(req, _res, next) {
@@ -34,13 +52,18 @@ export function requireAdmin({ adminToken, clientAddress }: AdminAccess): Reques
       if (isLoopback(clientAddress(req))) return next();
       throw new AppError(403, 'auth.loopback_only', 'Without ADMIN_TOKEN only clients on this machine (loopback) are served. Set ADMIN_TOKEN and send it as "Authorization: Bearer <token>".');
     }
+    const browser = (req.headers.accept ?? '').includes('text/html');
     const header = req.headers.authorization;
     if (header === undefined || header.trim() === '') {
-      throw new AppError(401, 'auth.required', 'Send the admin token as "Authorization: Bearer <token>".', { headers: { 'WWW-Authenticate': CHALLENGE } });
+      throw new AppError(401, 'auth.required', 'Send the admin token as "Authorization: Bearer <token>".', {
+        headers: { 'WWW-Authenticate': browser ? BROWSER_CHALLENGE : CHALLENGE },
+      });
     }
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    if (!match || !sameToken(match[1]!, adminToken)) {
-      throw new AppError(401, 'auth.invalid', 'The admin token is wrong.', { headers: { 'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"` } });
+    const token = presentedToken(header);
+    if (token === undefined || !sameToken(token, adminToken)) {
+      throw new AppError(401, 'auth.invalid', 'The admin token is wrong.', {
+        headers: { 'WWW-Authenticate': browser ? BROWSER_CHALLENGE : `${CHALLENGE}, error="invalid_token"` },
+      });
     }
     next();
   };

@@ -46,10 +46,35 @@ describe('with ADMIN_TOKEN set', () => {
     expect(res.body.items).toEqual([]);
   });
 
-  it('refuses the token in another scheme than Bearer', async () => {
-    const res = await request(appWith({ ADMIN_TOKEN: TOKEN })).get('/webhook/history').set('Authorization', `Basic ${TOKEN}`);
+  it('refuses the token in another scheme than Bearer or Basic', async () => {
+    const res = await request(appWith({ ADMIN_TOKEN: TOKEN })).get('/webhook/history').set('Authorization', `Token ${TOKEN}`);
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('auth.invalid');
+  });
+
+  it('refuses a bare token sent as Basic credentials (no user:password pair)', async () => {
+    const res = await request(appWith({ ADMIN_TOKEN: TOKEN })).get('/webhook/history').set('Authorization', `Basic ${Buffer.from(TOKEN).toString('base64')}`);
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('auth.invalid');
+  });
+
+  it('lets a browser in with Basic credentials whose password is the token, for the page and its live stream', async () => {
+    const basic = `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`;
+    const app = appWith({ ADMIN_TOKEN: TOKEN });
+    const page = await request(app).get('/').set('Accept', 'text/html').set('Authorization', basic);
+    const wrong = await request(app).get('/').set('Accept', 'text/html').set('Authorization', `Basic ${Buffer.from('admin:nope').toString('base64')}`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(wrong.status).toBe(401);
+  });
+
+  it('challenges a browser with Basic, so it prompts for the token, and API clients with Bearer', async () => {
+    const app = appWith({ ADMIN_TOKEN: TOKEN });
+    const browser = await request(app).get('/').set('Accept', 'text/html,application/xhtml+xml');
+    const api = await request(app).get('/webhook/history').set('Accept', 'application/json');
+    expect(browser.status).toBe(401);
+    expect(browser.headers['www-authenticate']).toMatch(/^Basic realm="webhook-server"/);
+    expect(api.headers['www-authenticate']).toMatch(/^Bearer realm="webhook-server"/);
   });
 
   it('asks loopback clients for the token too', async () => {
