@@ -46,10 +46,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(ADMIN_PATHS, admin);
   app.get('/metrics', metricsHandler(deps));
   // Before historyRouter: GET /webhook/history answers browsers with the page, and "stream" is not an id.
-  // The page, its files, the live stream and replay sit behind the same guard as the management API.
+  // The stream and replay live under /webhook/history, behind ADMIN_PATHS; the page and its files get the
+  // same guard.
   app.use(uiRouter(deps, admin));
-  app.use(streamRouter(deps, admin));
-  app.use(replayRouter(deps, admin));
+  app.use(streamRouter(deps));
+  app.use(replayRouter(deps));
   app.use(historyRouter(deps));
   app.use(sendRouter(deps));
   app.use(deliveriesRouter(deps));

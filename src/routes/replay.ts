@@ -1,9 +1,9 @@
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { ConflictError, NotFoundError } from '../errors';
 import { replayRequest } from '../sender/replay';
-import { finalStatus, httpUrl, MANAGEMENT_BODY_LIMIT } from './send';
+import { finalStatus, httpUrl } from './send';
 import { parseInput } from './validate';
 
 const replayBody = z.object(
@@ -24,10 +24,10 @@ const waitQuery = z.object({ wait: z.enum(['true', 'false', '1', '0']).optional(
  * `POST /webhook/history/:id/replay`: sends an accepted event's exact bytes to another URL as a new
  * delivery with the same event id, signed afresh (see docs/ui.md). Answers like `POST /webhook/send`.
  */
-export function replayRouter({ history, rawBodies, sender }: AppDeps, guard: RequestHandler): Router {
+export function replayRouter({ history, rawBodies, sender, config }: AppDeps): Router {
   const router = Router();
 
-  router.post('/webhook/history/:id/replay', guard, express.json({ limit: MANAGEMENT_BODY_LIMIT }), async (req, res) => {
+  router.post('/webhook/history/:id/replay', express.json({ limit: config.security.managementMaxBodyBytes }), async (req, res) => {
     const options = parseInput(replayBody, req.body);
     const { wait } = parseInput(waitQuery, req.query);
     const id = String(req.params.id);

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import type { AppDeps } from '../deps';
 import type { FeedEvent } from '../history/feed';
 
@@ -21,11 +21,11 @@ function lastEventId(header: string | undefined, query: unknown): number | undef
  * the backlog it is not reading). A browser then reconnects with `Last-Event-ID` and gets what it missed
  * from the feed's buffer, or a `reset` event telling it to reload.
  */
-export function streamRouter(deps: AppDeps, guard: RequestHandler): Router {
+export function streamRouter(deps: AppDeps): Router {
   const { feed, logger, config } = deps;
   const router = Router();
 
-  router.get('/webhook/history/stream', guard, (req, res) => {
+  router.get('/webhook/history/stream', (req, res) => {
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',

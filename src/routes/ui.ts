@@ -42,7 +42,7 @@ export function uiRouter(_deps: AppDeps, guard: RequestHandler): Router {
   };
 
   router.get('/', guard, sendPage);
-  router.get('/webhook/history', wantsHtml, guard, sendPage);
+  router.get('/webhook/history', wantsHtml, sendPage); // already behind the admin guard (ADMIN_PATHS)
   if (publicDir !== undefined) {
     router.use(
       '/ui',
