@@ -54,8 +54,20 @@ const appEnv = (extra = {}) => ({
   ...extra,
 });
 
+const sqliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-bench-'));
+let sqliteRuns = 0;
+
 const TARGETS = {
-  app: { script: 'dist/server.js', env: appEnv(), probePath: '/webhook/history?limit=1' },
+  app: { script: 'dist/server.js', env: appEnv(), probePath: '/healthz' },
+  // A fresh database file for every run, so that no run starts on another's data.
+  'app (sqlite)': {
+    script: 'dist/server.js',
+    get env() {
+      sqliteRuns += 1;
+      return appEnv({ STORE: 'sqlite', SQLITE_PATH: path.join(sqliteDir, `run-${sqliteRuns}.db`) });
+    },
+    probePath: '/healthz',
+  },
   'express floor': { script: 'bench/baselines/express-floor.js', env: {}, probePath: '/' },
   'node:http floor': { script: 'bench/baselines/http-floor.js', env: { WEBHOOK_SECRET: SECRET }, probePath: '/' },
 };
@@ -67,7 +79,7 @@ async function receiveScenario(node, label) {
     const order = Object.keys(TARGETS);
     if (round % 2) order.reverse();
     for (const name of order) {
-      const target = await startProcess({ ...TARGETS[name], node });
+      const target = await startProcess({ script: TARGETS[name].script, env: TARGETS[name].env, probePath: TARGETS[name].probePath, node });
       try {
         await cannon({ url: target.url, connections: CONNECTIONS, duration: 1, requests: receiveRequests() }); // warm-up
         const r = await cannon({ url: target.url, connections: CONNECTIONS, duration: SECONDS, requests: receiveRequests() });
@@ -91,6 +103,7 @@ async function receiveScenario(node, label) {
     rpsVsExpress: app.rps / summary['express floor'].rps,
     rpsVsHttp: app.rps / summary['node:http floor'].rps,
     p99VsExpress: app.p99Ms / summary['express floor'].p99Ms,
+    sqliteVsMemory: summary['app (sqlite)'].rps / app.rps,
   };
   console.log(`\nreceive (${label}): signed 1 KB native, ${CONNECTIONS} connections, ${ROUNDS} rounds x ${SECONDS} s, medians`);
   console.table(
@@ -102,6 +115,7 @@ async function receiveScenario(node, label) {
     `  app / express floor: ${(ratios.rpsVsExpress * 100).toFixed(1)} % req/s (target >= 85 %), p99 ${ratios.p99VsExpress.toFixed(2)} x (target < 2 x)`,
   );
   console.log(`  app / node:http floor: ${(ratios.rpsVsHttp * 100).toFixed(1)} % req/s`);
+  console.log(`  app (sqlite) / app (memory): ${ratios.sqliteVsMemory.toFixed(2)} x req/s (target >= 0.7 x)`);
   return { node: label, summary, ratios };
 }
 
@@ -191,6 +205,7 @@ async function main() {
   if (wants('send')) results.send = await sendScenario();
   if (wants('memory')) results.memory = await memoryScenario();
   results.seconds = Math.round((Date.now() - started) / 1000);
+  fs.rmSync(sqliteDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\ndone in ${results.seconds} s; written to bench/results/latest.json`);

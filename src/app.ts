@@ -27,7 +27,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', security.trustProxy);
 
   // helmet rather than hand-written headers: its defaults (CSP, HSTS, nosniff, frame-ancestors, CORP/COOP,
-  // Referrer-Policy, ...) are maintained as browsers change, and the UI pages to come need the CSP.
+  // Referrer-Policy, ...) are maintained as browsers change, and the history page needs a correct CSP.
   // upgrade-insecure-requests is dropped: the server usually runs on plain http (localhost, behind a proxy),
   // where it would make a browser fetch the UI's own assets over https and fail.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
