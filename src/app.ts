@@ -1,9 +1,9 @@
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { AppDeps } from './deps';
 import { requireAdmin } from './middleware/auth';
 import { errorHandler, notFound } from './middleware/error-handler';
 import { rateLimit } from './middleware/rate-limit';
+import { securityHeaders } from './middleware/security-headers';
 import { deliveriesRouter } from './routes/deliveries';
 import { healthRouter, metricsHandler } from './routes/health';
 import { historyRouter } from './routes/history';
@@ -15,6 +15,8 @@ import { uiRouter } from './routes/ui';
 
 /** Paths behind `requireAdmin`: everything but /webhook/receive and /healthz. */
 export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/metrics'];
+
+export const HELMET_OPTIONS = { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } } as const;
 
 /** Builds the Express app from its collaborators. No listening, no environment, no timers. */
 export function createApp(deps: AppDeps): Express {
@@ -29,8 +31,9 @@ export function createApp(deps: AppDeps): Express {
   // helmet rather than hand-written headers: its defaults (CSP, HSTS, nosniff, frame-ancestors, CORP/COOP,
   // Referrer-Policy, ...) are maintained as browsers change, and the history page needs a correct CSP.
   // upgrade-insecure-requests is dropped: the server usually runs on plain http (localhost, behind a proxy),
-  // where it would make a browser fetch the UI's own assets over https and fail.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // where it would make a browser fetch the UI's own assets over https and fail. Computed once: see
+  // security-headers.ts.
+  app.use(securityHeaders(HELMET_OPTIONS));
 
   // The rate limit runs before the body is read, so a flood costs no parsing and never reaches the history.
   if (security.receiveRateLimit > 0) {

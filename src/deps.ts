@@ -138,8 +138,6 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     rawBodies,
     storage,
   };
-  // DELETE /webhook/history forgets the bodies too.
-  feed.subscribe({ onEvent: (event) => event.name === 'cleared' && rawBodies.clear() });
   if (config.forwardUrl !== '') {
     startForwarding({ url: config.forwardUrl, feed, history: observedHistory, rawBodies, sender: deps.sender, logger });
   }

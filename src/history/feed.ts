@@ -70,12 +70,20 @@ export function createHistoryFeed(options: HistoryFeedOptions = {}): HistoryFeed
   const subscribers = new Set<FeedSubscriber>();
   let seq = 0;
   let closed = false;
+  let everSubscribed = false;
 
   const report = (error: unknown): void => options.onError?.(error);
 
   return {
     publish(name, entryId, data) {
       seq += 1;
+      if (!everSubscribed) {
+        // Nobody has listened yet, so no client holds an id to resume from: nothing to serialize or buffer
+        // (a server without the page open, the usual production case, pays nothing for the feed).
+        const eventSeq = seq;
+        let frame: string | undefined;
+        return { seq: eventSeq, name, entryId, get frame() { return (frame ??= sseFrame(eventSeq, name, data)); } };
+      }
       const event: FeedEvent = { seq, name, entryId, frame: sseFrame(seq, name, data) };
       buffer.push(event);
       bufferedBytes += event.frame.length;
@@ -97,6 +105,7 @@ export function createHistoryFeed(options: HistoryFeedOptions = {}): HistoryFeed
         subscriber.onClose?.();
         return () => undefined;
       }
+      everSubscribed = true;
       subscribers.add(subscriber);
       return () => {
         subscribers.delete(subscriber);

@@ -11,7 +11,7 @@ const listQuery = z.object({
   status: z.enum(['accepted', 'rejected']).optional(),
 });
 
-export function historyRouter({ history }: AppDeps): Router {
+export function historyRouter({ history, rawBodies }: AppDeps): Router {
   const router = Router();
 
   router.get('/webhook/history', (req, res) => {
@@ -28,6 +28,7 @@ export function historyRouter({ history }: AppDeps): Router {
   router.delete('/webhook/history', (_req, res) => {
     const cleared = history.counts();
     history.clear();
+    rawBodies.clear(); // the exact bytes kept for replay go with their entries
     res.json({ cleared });
   });
 

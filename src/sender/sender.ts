@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Now, Random, Sleep } from '../clock';
 import type { SendConfig } from '../config';
@@ -138,6 +139,8 @@ export function createSender(options: SenderOptions): Sender {
   const slots = new Semaphore(config.concurrency);
   const jobs = new Map<string, Job>();
   const stopping = new AbortController();
+  // Every delivery waiting for a retry listens to it: thousands of listeners are by design, not a leak.
+  setMaxListeners(0, stopping.signal);
   const iso = (ms: number): string => new Date(ms).toISOString();
 
   function signingSecrets(content: DeliveryContent): readonly string[] {

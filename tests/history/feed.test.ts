@@ -27,6 +27,7 @@ describe('createHistoryFeed', () => {
 
   it('gives the events after a sequence number, and undefined once they have left the buffer', () => {
     const feed = createHistoryFeed({ bufferEvents: 3 });
+    feed.subscribe({ onEvent: () => undefined })();
     for (let i = 1; i <= 5; i += 1) feed.publish('received', `e${i}`, {});
 
     expect(feed.since(3)!.map((e) => e.seq)).toEqual([4, 5]);
@@ -36,8 +37,27 @@ describe('createHistoryFeed', () => {
     expect(feed.since(6)).toBeUndefined();
   });
 
+  it('buffers nothing until a first client subscribes, since no client can hold an id to resume from', () => {
+    const feed = createHistoryFeed();
+    let serialized = 0;
+    const payload = { toJSON: () => (serialized += 1) };
+    feed.publish('received', 'e1', payload);
+    feed.publish('received', 'e2', payload);
+
+    expect(serialized).toBe(0);
+    expect(feed.lastSeq).toBe(2);
+    expect(feed.since(2)).toEqual([]);
+    expect(feed.since(0)).toBeUndefined(); // the client reloads instead
+
+    feed.subscribe({ onEvent: () => undefined })();
+    feed.publish('received', 'e3', payload);
+    expect(serialized).toBe(1);
+    expect(feed.since(2)!.map((e) => e.seq)).toEqual([3]);
+  });
+
   it('bounds the buffer by bytes as well as by count', () => {
     const feed = createHistoryFeed({ bufferEvents: 100, bufferBytes: 1000 });
+    feed.subscribe({ onEvent: () => undefined });
     for (let i = 1; i <= 10; i += 1) feed.publish('received', `e${i}`, { pad: 'x'.repeat(300) });
 
     expect(feed.since(9)!.map((e) => e.seq)).toEqual([10]);

@@ -126,6 +126,16 @@ describe('POST /webhook/history/:id/replay', () => {
     expect(requests).toHaveLength(0);
   });
 
+  it('forgets the exact bodies when the history is cleared', async () => {
+    const deps = makeDeps();
+    await receive(deps, ODD_BODY);
+    const app = createApp(deps);
+
+    await request(app).delete('/webhook/history').expect(200);
+
+    expect(deps.rawBodies.get('evt_orig')).toBeUndefined();
+  });
+
   it('answers 400 naming the url when it is missing or not http(s)', async () => {
     const deps = makeDeps();
     await receive(deps, ODD_BODY);

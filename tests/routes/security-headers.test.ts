@@ -1,5 +1,7 @@
+import express from 'express';
+import helmet from 'helmet';
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import { createApp, HELMET_OPTIONS } from '../../src/app';
 import { makeDeps } from '../helpers/deps';
 
 describe('security headers', () => {
@@ -18,6 +20,18 @@ describe('security headers', () => {
     expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
     expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('are exactly the headers helmet itself sets with the same options (computed once, not per request)', async () => {
+    const plain = express();
+    plain.disable('x-powered-by');
+    plain.use(helmet(HELMET_OPTIONS));
+    plain.get('/healthz', (_req, res) => res.json({}));
+    const helmetHeaders = (await request(plain).get('/healthz')).headers;
+    const ours = (await request(createApp(makeDeps())).get('/healthz')).headers;
+    const names = Object.keys(helmetHeaders).filter((name) => !['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'etag'].includes(name));
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) expect([name, ours[name]]).toEqual([name, helmetHeaders[name]]);
   });
 
   it('does not ask browsers to upgrade to https, since the server usually runs on plain http', async () => {
