@@ -105,6 +105,10 @@ describe('GET /webhook/history/stream', () => {
   it('resumes after Last-Event-ID with exactly the events the client missed', async () => {
     const deps = makeDeps();
     const target = await serve(deps);
+    // The page was open (so the feed buffers), then the connection dropped.
+    const earlier = await stream(target.url);
+    await earlier.nextEvent();
+    earlier.close();
     for (const id of ['evt_r1', 'evt_r2', 'evt_r3']) await postWebhook(target, JSON.stringify({ id }), { id }).expect(200);
     await deps.processor.onIdle();
     const last = deps.feed.lastSeq; // 3 received + 3 updated
