@@ -97,6 +97,34 @@ describe('processing received events', () => {
     expect(deps.history.get('evt_fast')?.processing?.state).toBe('done');
   });
 
+  it('counts PROCESSING_TIMEOUT_MS for all of an event\'s handlers together, and skips the rest once cut off', async () => {
+    const { post, deps } = testApp({ env: { PROCESSING_TIMEOUT_MS: '60' } });
+    const slow = (): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, 40));
+    const third = jest.fn();
+    deps.registry.on('slow', slow).on('slow', slow).on('slow', third);
+
+    await post('{"n":1}', { id: 'evt_slow', event: 'slow' });
+    await deps.processor.onIdle();
+
+    expect(deps.history.get('evt_slow')?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 60 ms' });
+    expect(third).not.toHaveBeenCalled();
+  });
+
+  it('gives a synchronous handler a live signal it can pass on', async () => {
+    const { post, deps } = testApp();
+    let seen: AbortSignal | undefined;
+    deps.registry.on('sync', (_event, { signal }) => {
+      seen = signal;
+    });
+
+    await post('{"n":1}', { id: 'evt_sync', event: 'sync' });
+    await deps.processor.onIdle();
+
+    expect(seen).toBeInstanceOf(AbortSignal);
+    expect(seen?.aborted).toBe(false);
+    expect(deps.history.get('evt_sync')?.processing?.state).toBe('done');
+  });
+
   it('never runs more than PROCESSING_CONCURRENCY events at once', async () => {
     const { post, deps } = testApp({ env: { PROCESSING_CONCURRENCY: '2' } });
     const gate = deferred();
