@@ -161,8 +161,13 @@ async function sendScenario() {
   if (out.status !== 0) throw new Error(`bench/send.js failed: ${out.stderr || out.error}`);
   const result = JSON.parse(out.stdout.trim().split('\n').pop());
   console.log(`\nsend: ${result.deliveries} deliveries to a local sink answering 200, concurrency ${result.concurrency}, ${ROUNDS} rounds, medians`);
-  console.table({ 'bare fetch': { 'deliveries/s': Math.round(result.bareRps) }, sender: { 'deliveries/s': Math.round(result.senderRps) } });
-  console.log(`  sender / bare fetch: ${(result.ratio * 100).toFixed(1)} % (target >= 90 %)`);
+  console.table({
+    'bare native fetch': { 'deliveries/s': Math.round(result.bareRps) },
+    "bare undici fetch (the sender's)": { 'deliveries/s': Math.round(result.bareUndiciRps) },
+    sender: { 'deliveries/s': Math.round(result.senderRps) },
+  });
+  console.log(`  sender / bare native fetch: ${(result.ratio * 100).toFixed(1)} % (target >= 90 %)`);
+  console.log(`  sender / bare undici fetch, the same client without the sender: ${(result.ratioUndici * 100).toFixed(1)} %`);
   console.log(
     `  ${result.pending.count} deliveries pending a retry: +${mb(result.pending.rssDeltaBytes)} MB RSS, +${mb(result.pending.heapDeltaBytes)} MB heap (${Math.round(result.pending.heapDeltaBytes / result.pending.count)} B each), peak RSS ${mb(result.pending.peakRssBytes)} MB`,
   );

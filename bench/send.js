@@ -8,6 +8,11 @@ const { createSender } = require('../dist/sender/sender');
 const { MemoryDeliveryStore } = require('../dist/sender/memory-delivery-store');
 const { realSleep, systemNow, systemRandom } = require('../dist/clock');
 const { newUuidId } = require('../dist/deps');
+const { createGuardedFetch } = require('../dist/security/guarded-fetch');
+const { systemLookup } = require('../dist/security/destination');
+
+// The fetch the app's sender really uses: undici's, through the destination guard (rules off, as by default).
+const appFetch = createGuardedFetch({ allowedHosts: [], blockPrivate: false }, systemLookup).fetch;
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const DELIVERIES = 10_000;
@@ -16,14 +21,14 @@ const PENDING = 100_000;
 const payload = { filler: 'x'.repeat(1000) };
 const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
 
-async function bareFetch(url) {
+async function bareFetch(url, fetchImpl = fetch) {
   const body = JSON.stringify(payload);
   let next = 0;
   const started = performance.now();
   async function worker() {
     while (next < DELIVERIES) {
       next += 1;
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetchImpl(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`sink answered ${res.status}`);
     }
@@ -49,7 +54,7 @@ function makeSender(fetchImpl, config) {
 }
 
 async function viaSender(url) {
-  const { sender } = makeSender((u, init) => fetch(u, init), {
+  const { sender } = makeSender(appFetch, {
     maxAttempts: 1, baseDelayMs: 1000, maxDelayMs: 60000, timeoutMs: 10000, concurrency: CONCURRENCY,
   });
   const started = performance.now();
@@ -100,27 +105,30 @@ async function pendingMemory() {
 async function main() {
   const sink = await startProcess({ script: 'bench/baselines/sink.js' });
   const bare = [];
+  const bareUndici = [];
   const ours = [];
   try {
     const url = `${sink.url}/hook`;
     await bareFetch(url); // warm-up: connections, JIT
+    await bareFetch(url, appFetch);
     for (let round = 0; round < ROUNDS; round += 1) {
-      if (round % 2) {
-        ours.push(await viaSender(url));
-        bare.push(await bareFetch(url));
-      } else {
-        bare.push(await bareFetch(url));
-        ours.push(await viaSender(url));
-      }
+      const runs = [
+        async () => bare.push(await bareFetch(url)),
+        async () => bareUndici.push(await bareFetch(url, appFetch)),
+        async () => ours.push(await viaSender(url)),
+      ];
+      if (round % 2) runs.reverse();
+      for (const run of runs) await run();
     }
   } finally {
     await sink.stop();
   }
   const pending = await pendingMemory();
   const bareRps = median(bare);
+  const bareUndiciRps = median(bareUndici);
   const senderRps = median(ours);
   process.stdout.write(
-    `${JSON.stringify({ deliveries: DELIVERIES, concurrency: CONCURRENCY, bare, ours, bareRps, senderRps, ratio: senderRps / bareRps, pending })}\n`,
+    `${JSON.stringify({ deliveries: DELIVERIES, concurrency: CONCURRENCY, bare, bareUndici, ours, bareRps, bareUndiciRps, senderRps, ratio: senderRps / bareRps, ratioUndici: senderRps / bareUndiciRps, pending })}\n`,
   );
 }
 

@@ -178,13 +178,21 @@ export function createSender(options: SenderOptions): Sender {
         }),
       };
       const base = { number, series, startedAt: iso(startedMs) };
+      // The per-attempt timeout, covering the response body too. Not AbortSignal.timeout: measured here it
+      // cost about 10 % of a delivery's CPU more than a plain timer that is cleared once the attempt ends
+      // (bench/send.js), and it aborts with the same TimeoutError.
+      const timeout = new AbortController();
+      const timer = setTimeout(
+        () => timeout.abort(new DOMException(`The attempt timed out after ${record.timeoutMs} ms`, 'TimeoutError')),
+        record.timeoutMs,
+      );
       try {
         const response = await fetch(record.url, {
           method: 'POST',
           headers,
           body: job.content.body,
           redirect: 'manual',
-          signal: AbortSignal.timeout(record.timeoutMs),
+          signal: timeout.signal,
         });
         const responseBody = await readPreview(response, RESPONSE_PREVIEW_BYTES).catch(() => '');
         metrics.attempt(attemptOutcome(response.status), now() - startedMs);
@@ -199,6 +207,8 @@ export function createSender(options: SenderOptions): Sender {
         metrics.attempt(forbidden ? 'forbidden' : 'error', durationMs);
         if (forbidden) return { attempt: { ...base, durationMs, error: `destination forbidden: ${forbidden.message}` }, result: { kind: 'error' }, forbidden: true };
         return { attempt: { ...base, durationMs, error: errorMessage(error) }, result: { kind: 'error' } };
+      } finally {
+        clearTimeout(timer);
       }
     } finally {
       slots.release();
@@ -332,7 +342,7 @@ export function createSender(options: SenderOptions): Sender {
       };
       const content: DeliveryContent = { body, secret: request.secret, signAll: request.signAll ?? false, headers: request.headers };
       guardStorage(() => store.create(record, content));
-      logger.info({ deliveryId: record.id, eventId, eventType: record.eventType, scheme: record.scheme }, 'webhook send queued');
+      logger.debug({ deliveryId: record.id, eventId, eventType: record.eventType, scheme: record.scheme }, 'webhook send queued');
       launch({ record, content, settledWaiters: [] }, 1);
       return record;
     },
