@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { NotFoundError } from '../errors';
-import { finalStatus } from './send';
+import { answerDelivery, wantsToWait } from './delivery-answer';
 import { parseInput } from './validate';
 
 const listQuery = z.object({
@@ -11,7 +11,6 @@ const listQuery = z.object({
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
 });
 
-const waitQuery = z.object({ wait: z.enum(['true', 'false', '1', '0']).optional() });
 
 export function deliveriesRouter({ deliveries, sender, destinations }: AppDeps): Router {
   const router = Router();
@@ -28,18 +27,12 @@ export function deliveriesRouter({ deliveries, sender, destinations }: AppDeps):
   });
 
   router.post('/webhook/deliveries/:id/retry', async (req, res) => {
-    const { wait } = parseInput(waitQuery, req.query);
+    const wait = wantsToWait(req);
     // The rules may have changed since the delivery was first sent.
     const existing = deliveries.get(req.params.id);
     if (existing) await destinations.check(existing.url);
     const record = sender.retry(req.params.id);
-    res.location(`/webhook/deliveries/${record.id}`);
-    if (wait === 'true' || wait === '1') {
-      const settled = await sender.settled(record.id);
-      res.status(finalStatus(settled)).json({ delivery: settled });
-      return;
-    }
-    res.status(202).json({ delivery: record });
+    await answerDelivery(res, sender, record, wait);
   });
 
   return router;

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { ConflictError, NotFoundError } from '../errors';
 import { replayRequest } from '../sender/replay';
-import { finalStatus, httpUrl } from './send';
+import { answerDelivery, wantsToWait } from './delivery-answer';
+import { httpUrl } from './send';
 import { parseInput } from './validate';
 
 const replayBody = z.object(
@@ -18,7 +19,6 @@ const replayBody = z.object(
   { error: 'the body must be a JSON object' },
 );
 
-const waitQuery = z.object({ wait: z.enum(['true', 'false', '1', '0']).optional() });
 
 /**
  * `POST /webhook/history/:id/replay`: sends an accepted event's exact bytes to another URL as a new
@@ -29,7 +29,7 @@ export function replayRouter({ history, rawBodies, sender, config }: AppDeps): R
 
   router.post('/webhook/history/:id/replay', express.json({ limit: config.security.managementMaxBodyBytes }), async (req, res) => {
     const options = parseInput(replayBody, req.body);
-    const { wait } = parseInput(waitQuery, req.query);
+    const wait = wantsToWait(req);
     const id = String(req.params.id);
     const entry = history.get(id);
     if (!entry) throw new NotFoundError(`No history entry with id ${JSON.stringify(id)}.`);
@@ -41,13 +41,7 @@ export function replayRouter({ history, rawBodies, sender, config }: AppDeps): R
       throw new ConflictError('history.body_unavailable', 'The exact body of this event is no longer kept (RAW_BODY_CACHE_BYTES); it cannot be replayed byte for byte.');
     }
     const delivery = sender.send(replayRequest(entry, body, options));
-    res.location(`/webhook/deliveries/${delivery.id}`);
-    if (wait === 'true' || wait === '1') {
-      const settled = await sender.settled(delivery.id);
-      res.status(finalStatus(settled)).json({ delivery: settled });
-      return;
-    }
-    res.status(202).json({ delivery });
+    await answerDelivery(res, sender, delivery, wait);
   });
 
   return router;

@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
-import type { DeliveryRecord } from '../sender/delivery-store';
+import { answerDelivery, wantsToWait } from './delivery-answer';
 import { parseInput } from './validate';
 
 /** Largest JSON body accepted by the management API when the config does not say (`MANAGEMENT_MAX_BODY_BYTES`). */
@@ -34,12 +34,6 @@ const sendBody = z.object(
   { error: 'the body must be a JSON object' },
 );
 
-const sendQuery = z.object({ wait: z.enum(['true', 'false', '1', '0']).optional() });
-
-/** `?wait=true`: 200 when delivered, 502 when every attempt failed (or the server stopped first). */
-export function finalStatus(record: DeliveryRecord): number {
-  return record.status === 'delivered' ? 200 : 502;
-}
 
 export function sendRouter({ sender, destinations, config }: AppDeps): Router {
   const router = Router();
@@ -47,7 +41,7 @@ export function sendRouter({ sender, destinations, config }: AppDeps): Router {
 
   router.post('/webhook/send', express.json({ limit }), async (req, res) => {
     const body = parseInput(sendBody, req.body);
-    const { wait } = parseInput(sendQuery, req.query);
+    const wait = wantsToWait(req);
     // SEND_ALLOWED_HOSTS / SEND_BLOCK_PRIVATE: 400 destination.forbidden before anything is sent.
     await destinations.check(body.url);
     const delivery = sender.send({
@@ -61,13 +55,7 @@ export function sendRouter({ sender, destinations, config }: AppDeps): Router {
       maxAttempts: body.maxAttempts,
       timeoutMs: body.timeoutMs,
     });
-    res.location(`/webhook/deliveries/${delivery.id}`);
-    if (wait === 'true' || wait === '1') {
-      const settled = await sender.settled(delivery.id);
-      res.status(finalStatus(settled)).json({ delivery: settled });
-      return;
-    }
-    res.status(202).json({ delivery });
+    await answerDelivery(res, sender, delivery, wait);
   });
 
   return router;
