@@ -90,6 +90,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
       historyCounts: () => history.counts(),
       pendingDeliveries: () => deliveries.counts().pending,
       pendingProcessing: () => processor.pending(),
+      storageCommits: () => storage.commits,
     }));
   const processor: Processor =
     overrides.processor ??

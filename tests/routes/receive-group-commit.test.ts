@@ -70,6 +70,13 @@ describe('POST /webhook/receive with STORE=sqlite under concurrency', () => {
     expect(queued.sort()).toEqual([...sent].sort());
   });
 
+  it('reports its commits in /metrics', async () => {
+    await Promise.all(ids(3).map((id) => post(id)));
+    const metrics = await request(server!).get('/metrics');
+    expect(metrics.text).toContain(`webhook_storage_commits_total ${deps.storage.commits}\n`);
+    expect(deps.storage.commits).toBeGreaterThan(0);
+  });
+
   it('answers 503 to the webhook whose write fails and 200 to the others sent with it', async () => {
     const sent = ids(10);
     const responses = await Promise.all([...sent.map((id) => post(id)), post('evt_full', POISON_WRITE)]);
