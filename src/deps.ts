@@ -72,7 +72,8 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const registry = overrides.registry ?? registerHandlers(new HandlerRegistry());
   // Every write to the history is published to the feed after the store has made it (see observed-store.ts).
   const feed = overrides.feed ?? createHistoryFeed({ onError: (err: unknown) => logger.error({ err }, 'history feed subscriber failed') });
-  const observedHistory = new ObservedHistoryStore(history, feed);
+  // Published once the write is committed: with SQLite's group commit, after the batch's COMMIT.
+  const observedHistory = new ObservedHistoryStore(history, feed, (callback) => storage.afterCommit(callback));
   const rawBodies = overrides.rawBodies ?? new RawBodyCache(config.rawBodyCacheBytes);
   const sleep = overrides.sleep ?? realSleep;
   const random = overrides.random ?? systemRandom;
@@ -89,6 +90,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
       historyCounts: () => history.counts(),
       pendingDeliveries: () => deliveries.counts().pending,
       pendingProcessing: () => processor.pending(),
+      storageCommits: () => storage.commits,
     }));
   const processor: Processor =
     overrides.processor ??

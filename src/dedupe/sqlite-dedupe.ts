@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
+import { directWrites, type Writes } from '../storage/group-commit';
 import type { DedupeStore } from './store';
 
 export interface SqliteDedupeOptions {
@@ -30,9 +31,11 @@ export class SqliteDedupeStore implements DedupeStore {
   private readonly ttlMs: number;
   private readonly statements: { lookup: Statement; remember: Statement; bound: Statement; expire: Statement; size: Statement };
 
+  /** @param writes the storage's group commit (see `SqliteHistoryStore`); each write in its own transaction by default. */
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly options: SqliteDedupeOptions,
+    private readonly writes: Writes = directWrites(db),
   ) {
     this.ttlMs = options.ttlSeconds * 1000;
     this.statements = {
@@ -54,12 +57,12 @@ export class SqliteDedupeStore implements DedupeStore {
   }
 
   remember(keys: readonly string[], eventId: string, nowMs: number): void {
-    this.db.transaction(() => {
+    this.writes.now(() => {
       let last = 0;
       for (const key of keys) last = Number(this.statements.remember.run(storedKey(key), eventId, nowMs + this.ttlMs).lastInsertRowid);
       // seq only grows, so the newest maxEntries keys are those above last - maxEntries.
       this.statements.bound.run(last - this.options.maxEntries);
-    })();
+    });
   }
 
   size(): number {
@@ -68,6 +71,6 @@ export class SqliteDedupeStore implements DedupeStore {
 
   /** Deletes keys expired at `nowMs`, at most `batch`; returns how many. Call again while it returns `batch`. */
   sweep(nowMs: number, batch = SWEEP_BATCH): number {
-    return this.statements.expire.run(nowMs, batch).changes;
+    return this.writes.now(() => this.statements.expire.run(nowMs, batch).changes);
   }
 }

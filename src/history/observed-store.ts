@@ -7,21 +7,27 @@ export function entryUpdate(entry: HistoryEntry): { id: string; duplicates: numb
   return { id: entry.id, duplicates: entry.duplicates, processing: entry.processing };
 }
 
+/** Runs a callback once the write just made is committed (`Storage.afterCommit`). */
+export type AfterCommit = (callback: () => void) => void;
+
 /**
  * A `HistoryStore` that publishes every change to `feed` after the wrapped store has made it. The receive
  * route and the processor write to the store as before; wrapping it (in `createDeps`) instead of adding a
  * publish call beside every write keeps the store contract as it is, works for any backend, and cannot
- * miss a writer added later.
+ * miss a writer added later. With SQLite's group commit a write is only durable at the batch's COMMIT, so
+ * publishing waits for it (`afterCommit`): no stream client or FORWARD_URL sees an event that is then
+ * rolled back.
  */
 export class ObservedHistoryStore implements HistoryStore {
   constructor(
     private readonly store: HistoryStore,
     private readonly feed: HistoryFeed,
+    private readonly afterCommit: AfterCommit = (callback) => callback(),
   ) {}
 
   add(entry: HistoryEntry, rawBody?: Buffer): void {
     this.store.add(entry, rawBody);
-    this.feed.publish(entry.status === 'accepted' ? 'received' : 'rejected', entry.id, entry);
+    this.afterCommit(() => this.feed.publish(entry.status === 'accepted' ? 'received' : 'rejected', entry.id, entry));
   }
 
   get(id: string): HistoryEntry | undefined {
@@ -44,7 +50,7 @@ export class ObservedHistoryStore implements HistoryStore {
 
   clear(): void {
     this.store.clear();
-    this.feed.publish('cleared', null, {});
+    this.afterCommit(() => this.feed.publish('cleared', null, {}));
   }
 
   pendingProcessing(): WebhookEvent[] {
@@ -56,7 +62,9 @@ export class ObservedHistoryStore implements HistoryStore {
   }
 
   private publishUpdate(id: string): void {
-    const entry = this.store.get(id);
-    if (entry) this.feed.publish('updated', id, entryUpdate(entry));
+    this.afterCommit(() => {
+      const entry = this.store.get(id);
+      if (entry) this.feed.publish('updated', id, entryUpdate(entry));
+    });
   }
 }

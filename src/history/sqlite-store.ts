@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { ValidationError } from '../errors';
 import type { WebhookEvent } from '../processing/registry';
+import { directWrites, type Writes } from '../storage/group-commit';
 import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from './store';
 
 export interface SqliteHistoryOptions {
@@ -58,9 +59,14 @@ export class SqliteHistoryStore implements HistoryStore {
     clear: Statement;
   };
 
+  /**
+   * @param writes how writes reach the database: the storage's group commit, so that a write made while a
+   *   batch is open joins it or commits it first; each in its own transaction by default.
+   */
   constructor(
-    private readonly db: Database,
+    db: Database,
     options: SqliteHistoryOptions,
+    private readonly writes: Writes = directWrites(db),
   ) {
     this.limits = { accepted: options.limit, rejected: options.rejectedLimit };
     this.retentionMs = (options.retentionDays ?? 0) * DAY_MS;
@@ -100,7 +106,9 @@ export class SqliteHistoryStore implements HistoryStore {
   add(entry: HistoryEntry, rawBody?: Buffer): void {
     const { duplicates, processing, ...rest } = entry;
     const pending = entry.status === 'accepted' && processing?.state === 'pending';
-    this.db.transaction(() => {
+    // join: inside the receive route's unit it is part of that unit; a rejected request's record (outside
+    // any unit) rides on the next batch, as nobody waits for it.
+    this.writes.join(() => {
       const replaced = this.statements.statusOf.get(entry.id) as HistoryStatus | undefined;
       this.statements.insert.run({
         id: entry.id,
@@ -122,7 +130,7 @@ export class SqliteHistoryStore implements HistoryStore {
       }
       // Only once every statement has succeeded: a failed insert leaves the counts as they were.
       Object.assign(this.sizes, sizes);
-    })();
+    });
   }
 
   get(id: string): HistoryEntry | undefined {
@@ -140,12 +148,14 @@ export class SqliteHistoryStore implements HistoryStore {
     return { items: page.map(toEntry), nextCursor: more ? String(page[page.length - 1]!.seq) : null };
   }
 
+  // Counts and processing outcomes ride on the open batch: an outcome lost with a failed batch leaves the
+  // event pending, and it is processed again after a restart (at-least-once, as after a crash).
   recordDuplicate(id: string): void {
-    this.statements.duplicate.run(id);
+    this.writes.join(() => this.statements.duplicate.run(id));
   }
 
   setProcessing(id: string, processing: ProcessingState): void {
-    this.statements.processing.run({ id, processing: JSON.stringify(processing), state: processing.state });
+    this.writes.join(() => this.statements.processing.run({ id, processing: JSON.stringify(processing), state: processing.state }));
   }
 
   pendingProcessing(): WebhookEvent[] {
@@ -155,13 +165,15 @@ export class SqliteHistoryStore implements HistoryStore {
   /** Removes entries received more than the retention before `nowMs`; returns how many. */
   sweep(nowMs: number): number {
     if (this.retentionMs === 0) return 0;
-    const { changes } = this.statements.expire.run(nowMs - this.retentionMs);
-    if (changes > 0) this.recount();
-    return changes;
+    return this.writes.now(() => {
+      const { changes } = this.statements.expire.run(nowMs - this.retentionMs);
+      if (changes > 0) this.recount();
+      return changes;
+    });
   }
 
   clear(): void {
-    this.statements.clear.run();
+    this.writes.now(() => this.statements.clear.run());
     this.sizes.accepted = 0;
     this.sizes.rejected = 0;
   }
@@ -170,7 +182,7 @@ export class SqliteHistoryStore implements HistoryStore {
     return { ...this.sizes };
   }
 
-  /** Reads the counts from the table again: after an enclosing transaction rolled back. */
+  /** Reads the counts from the table again: after a unit or a batch rolled back. */
   recount(): void {
     for (const status of STATUSES) this.sizes[status] = this.statements.count.get(status) as number;
   }

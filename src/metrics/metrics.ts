@@ -7,6 +7,8 @@ export interface GaugeSources {
   historyCounts(): { readonly accepted: number; readonly rejected: number };
   pendingDeliveries(): number;
   pendingProcessing(): number;
+  /** COMMITs the storage has made (always 0 with memory); absent: none counted. */
+  storageCommits?(): number;
 }
 
 /**
@@ -105,6 +107,17 @@ export function createMetrics(sources: () => GaugeSources): Metrics {
     registers,
     collect() {
       this.set(sources().pendingProcessing());
+    },
+  });
+  let commitsSeen = 0;
+  new Counter({
+    name: 'webhook_storage_commits_total',
+    help: 'COMMITs made by the SQLite store, each an fsync; the webhooks of one event-loop turn share one (group commit).',
+    registers,
+    collect() {
+      const commits = sources().storageCommits?.() ?? 0;
+      if (commits > commitsSeen) this.inc(commits - commitsSeen);
+      commitsSeen = commits;
     },
   });
   new Gauge({

@@ -1,11 +1,11 @@
 import bodyParser from 'body-parser';
-import { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps';
 import { AppError } from '../errors';
 import type { HistoryEntry } from '../history/store';
 import { redactHeaders } from '../history/redact';
 import { toAppError } from '../middleware/error-handler';
-import { guardStorage } from '../storage/errors';
+import { guardStorage, storageError } from '../storage/errors';
 import type { SignatureScheme } from '../signature/types';
 import { verifyWebhook } from '../signature/verify';
 
@@ -79,7 +79,9 @@ export function receiveRouter(deps: AppDeps): Router {
     );
   }
 
-  const receive: RequestHandler = (req, res) => {
+  // Returns a promise only when the answer waits for a group commit (STORE=sqlite); Express 5 forwards its
+  // rejection to the error handler. With STORE=memory it answers synchronously, as before.
+  const receive = (req: Request, res: Response): Promise<void> | undefined => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const nowMs = now();
     const { scheme, result } = verifyWebhook(req.headers, body, {
@@ -109,15 +111,24 @@ export function receiveRouter(deps: AppDeps): Router {
       () => dedupe.lookup(keys, nowMs) ?? (identity.eventId !== undefined && history.get(identity.eventId)?.status === 'accepted' ? identity.eventId : undefined),
     );
     if (seenId !== undefined) {
-      try {
-        history.recordDuplicate(seenId);
-      } catch (storeError) {
-        // The event itself is stored: the duplicate is still answered as one, only its count is off.
-        logger.error({ err: storeError, eventId: seenId }, 'could not count a duplicate');
-      }
-      metrics.received(scheme!.name, 'duplicate');
-      logger.info({ eventId: seenId, eventType, scheme: scheme!.name, outcome: 'duplicate' }, 'webhook duplicate');
-      res.status(200).json({ received: true, id: seenId, duplicate: true });
+      const countDuplicate = (): void => {
+        try {
+          history.recordDuplicate(seenId);
+        } catch (storeError) {
+          // The event itself is stored: the duplicate is still answered as one, only its count is off.
+          logger.error({ err: storeError, eventId: seenId }, 'could not count a duplicate');
+        }
+      };
+      const answerDuplicate = (): void => {
+        metrics.received(scheme!.name, 'duplicate');
+        logger.info({ eventId: seenId, eventType, scheme: scheme!.name, outcome: 'duplicate' }, 'webhook duplicate');
+        res.status(200).json({ received: true, id: seenId, duplicate: true });
+      };
+      // With SQLite the original may still be in the open batch (the lookup reads uncommitted rows): a 200 that
+      // tells the sender to stop retrying waits for that batch's COMMIT, and is a 503 if it fails.
+      const counted = guardStorage(() => storage.commit(countDuplicate));
+      if (counted instanceof Promise) return counted.then(answerDuplicate, (error: unknown) => Promise.reject(storageError(error)));
+      answerDuplicate();
       return;
     }
 
@@ -138,17 +149,23 @@ export function receiveRouter(deps: AppDeps): Router {
       duplicates: 0,
       processing: { state: 'pending' },
     };
-    // One commit for the entry and its dedupe keys; the 200 below is only sent once it is on disk (STORE=sqlite).
-    guardStorage(() =>
-      storage.transaction(() => {
+    const accept = (): void => {
+      metrics.received(scheme!.name, 'accepted');
+      logger.info({ eventId: id, eventType, scheme: scheme!.name, outcome: 'accepted', sizeBytes: body.length }, 'webhook received');
+      res.status(200).json({ received: true, id, duplicate: false });
+      processor.enqueue({ id, eventType, scheme: scheme!.name, receivedAt, headers, payload: parsed.payload, rawBody: body });
+    };
+    // The entry and its dedupe keys as one unit. Memory: done on return, answered at once. SQLite: the 200
+    // (and processing) wait for the group commit holding this unit, one fsync shared by every request of the
+    // turn; if the unit or that commit fails, 503 and nothing of it is kept.
+    const stored = guardStorage(() =>
+      storage.commit(() => {
         history.add(entry, body);
         dedupe.remember(keys, id, nowMs);
       }),
     );
-    metrics.received(scheme!.name, 'accepted');
-    logger.info({ eventId: id, eventType, scheme: scheme!.name, outcome: 'accepted', sizeBytes: body.length }, 'webhook received');
-    res.status(200).json({ received: true, id, duplicate: false });
-    processor.enqueue({ id, eventType, scheme: scheme!.name, receivedAt, headers, payload: parsed.payload, rawBody: body });
+    if (stored instanceof Promise) return stored.then(accept, (error: unknown) => Promise.reject(storageError(error)));
+    accept();
   };
 
   // A body that could not be read (too large, aborted, bad encoding) is recorded as rejected too, so the

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { ValidationError } from '../errors';
+import { directWrites, type Writes } from '../storage/group-commit';
 import { openSealed, sealSecret } from '../storage/seal';
 import type { DeliveryContent, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliveryStore } from './delivery-store';
 
@@ -34,9 +35,14 @@ export class SqliteDeliveryStore implements DeliveryStore {
     counts: Statement;
   };
 
+  /**
+   * @param writes the storage's group commit: the outbox writes with `now`, so a delivery is on disk before
+   *   its first attempt even while a batch of received webhooks is open; each write in its own transaction by default.
+   */
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly options: SqliteDeliveryOptions,
+    private readonly writes: Writes = directWrites(db),
   ) {
     this.statements = {
       insert: db.prepare(
@@ -62,7 +68,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   create(record: DeliveryRecord, content: DeliveryContent): void {
-    this.db.transaction(() => {
+    this.writes.now(() => {
       this.statements.insert.run({
         id: record.id,
         status: record.status,
@@ -72,7 +78,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
         signAll: content.signAll ? 1 : 0,
       });
       if (record.status !== 'pending') this.save(record);
-    })();
+    });
   }
 
   content(id: string): DeliveryContent | undefined {
@@ -85,12 +91,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   save(record: DeliveryRecord): void {
-    this.db.transaction(() => {
+    this.writes.now(() => {
       this.statements.update.run({ id: record.id, status: record.status, record: JSON.stringify(record) });
       if (record.status === 'pending') return;
       const excess = (this.statements.finishedCount.get() as number) - this.options.limit;
       if (excess > 0) this.statements.evictFinished.run(excess);
-    })();
+    });
   }
 
   get(id: string): DeliveryRecord | undefined {

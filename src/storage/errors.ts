@@ -28,12 +28,16 @@ export class StorageUnavailableError extends AppError {
   }
 }
 
+/** A failure as answered: an `AppError` as it is, anything else a `StorageUnavailableError`. */
+export function storageError(error: unknown): AppError {
+  return error instanceof AppError ? error : new StorageUnavailableError(error);
+}
+
 /** Runs `fn`; any failure that is not already an `AppError` becomes a `StorageUnavailableError`. */
 export function guardStorage<T>(fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw new StorageUnavailableError(error);
+    throw storageError(error);
   }
 }

@@ -11,6 +11,7 @@ import type { HistoryStore } from '../history/store';
 import type { DeliveryStore } from '../sender/delivery-store';
 import { MemoryDeliveryStore } from '../sender/memory-delivery-store';
 import { SqliteDeliveryStore } from '../sender/sqlite-delivery-store';
+import { GroupCommit } from './group-commit';
 import { openSqliteDatabase } from './sqlite-database';
 
 /** How often expired dedupe keys and history past its retention are removed. */
@@ -22,8 +23,26 @@ export interface Storage {
   readonly history: HistoryStore;
   readonly dedupe: DedupeStore;
   readonly deliveries: DeliveryStore;
-  /** Runs `fn` as one unit: with SQLite, one transaction, one commit (one fsync), all or nothing. */
+  /**
+   * Runs `fn` as one unit, all or nothing, and tells when it is durable. Memory: runs it and returns its value
+   * (nothing to wait for, so the caller can stay synchronous). SQLite: group commit (see `group-commit.ts`):
+   * `fn` runs at once in the open batch, and the promise resolves once the COMMIT holding it (one fsync for
+   * every unit of the turn) has succeeded; it rejects if `fn` throws (only this unit is rolled back) or if
+   * that COMMIT fails (the whole batch is).
+   */
+  commit<T>(fn: () => T): T | Promise<T>;
+  /**
+   * Runs `fn` as one unit, durable on return: with SQLite its own transaction and commit (any open batch is
+   * committed first); inside a `commit` unit, part of it.
+   */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs `callback` once what is being written now is committed: at once with memory, or outside a unit;
+   * after the batch's COMMIT with SQLite, and never if it rolls back. The history feed publishes through it.
+   */
+  afterCommit(callback: () => void): void;
+  /** COMMITs made so far (each an fsync with SQLite; always 0 with memory): for tests and metrics. */
+  readonly commits: number;
   /** Removes expired dedupe keys and history past its retention; returns how many of each. */
   sweep(nowMs: number): { dedupe: number; history: number };
   /** Starts the timer that calls `sweep` (unref'd). Returns its stop function. Called by `server.ts`, never at import. */
@@ -41,7 +60,10 @@ abstract class BaseStorage implements Storage {
   abstract readonly history: HistoryStore & Sweepable;
   abstract readonly dedupe: DedupeStore & Sweepable;
   abstract readonly deliveries: DeliveryStore;
+  abstract commit<T>(fn: () => T): T | Promise<T>;
   abstract transaction<T>(fn: () => T): T;
+  abstract afterCommit(callback: () => void): void;
+  abstract readonly commits: number;
   abstract close(): void;
 
   sweep(nowMs: number): { dedupe: number; history: number } {
@@ -80,8 +102,18 @@ class MemoryStorage extends BaseStorage {
     this.deliveries = new MemoryDeliveryStore(config.deliveryLimit);
   }
 
+  readonly commits = 0;
+
+  commit<T>(fn: () => T): T {
+    return fn();
+  }
+
   transaction<T>(fn: () => T): T {
     return fn();
+  }
+
+  afterCommit(callback: () => void): void {
+    callback();
   }
 
   close(): void {}
@@ -92,28 +124,44 @@ class SqliteStorage extends BaseStorage {
   readonly history: SqliteHistoryStore;
   readonly dedupe: SqliteDedupeStore;
   readonly deliveries: SqliteDeliveryStore;
+  private readonly writes: GroupCommit;
 
   constructor(
     readonly db: Database,
     config: Config,
   ) {
     super();
-    this.history = new SqliteHistoryStore(db, { limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit, retentionDays: config.historyRetentionDays });
-    this.dedupe = new SqliteDedupeStore(db, { ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries });
-    this.deliveries = new SqliteDeliveryStore(db, { limit: config.deliveryLimit, secrets: () => config.secrets });
+    // The history's cached counts may include rows a rollback took back: read again after any rollback.
+    this.writes = new GroupCommit(db, { onRollback: () => this.history.recount() });
+    this.history = new SqliteHistoryStore(
+      db,
+      { limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit, retentionDays: config.historyRetentionDays },
+      this.writes,
+    );
+    this.dedupe = new SqliteDedupeStore(db, { ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries }, this.writes);
+    this.deliveries = new SqliteDeliveryStore(db, { limit: config.deliveryLimit, secrets: () => config.secrets }, this.writes);
+  }
+
+  get commits(): number {
+    return this.writes.commits;
+  }
+
+  commit<T>(fn: () => T): Promise<T> {
+    return this.writes.commit(fn);
   }
 
   transaction<T>(fn: () => T): T {
-    try {
-      return this.db.transaction(fn)();
-    } catch (error) {
-      this.history.recount(); // its cached counts may include rows the rollback took back
-      throw error;
-    }
+    return this.writes.now(fn);
+  }
+
+  afterCommit(callback: () => void): void {
+    this.writes.afterCommit(callback);
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writes.flush(); // what was acknowledged as joined (processing outcomes) is kept
+    this.db.close();
   }
 }
 
@@ -126,7 +174,8 @@ export function createMemoryStorage(config: Config): Storage {
  * Opens the stores `config.store` names. For SQLite that opens, checks and migrates the database file, and
  * throws `StorageOpenError` (naming the path) when it cannot.
  */
-export function createStorage(config: Config, options: { sqlitePath?: string } = {}): Storage {
+export function createStorage(config: Config, options: { sqlitePath?: string; database?: Database } = {}): Storage {
   if (config.store === 'memory') return new MemoryStorage(config);
-  return new SqliteStorage(openSqliteDatabase(options.sqlitePath ?? config.sqlitePath), config);
+  // `database`: one already opened with `openSqliteDatabase` (tests add a trigger or a constraint to it).
+  return new SqliteStorage(options.database ?? openSqliteDatabase(options.sqlitePath ?? config.sqlitePath), config);
 }
