@@ -65,6 +65,11 @@ async function startProcess({ script, env = {}, node = process.execPath, probePa
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
       return kb * 1024;
     },
+    /** CPU time (user + system) the process has used, in seconds: steadier than req/s on a shared machine. */
+    cpuSeconds() {
+      const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+    },
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -82,8 +82,10 @@ async function receiveScenario(node, label) {
       const target = await startProcess({ script: TARGETS[name].script, env: TARGETS[name].env, probePath: TARGETS[name].probePath, node });
       try {
         await cannon({ url: target.url, connections: CONNECTIONS, duration: 1, requests: receiveRequests() }); // warm-up
+        const cpuBefore = target.cpuSeconds();
         const r = await cannon({ url: target.url, connections: CONNECTIONS, duration: SECONDS, requests: receiveRequests() });
-        samples[name].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors });
+        const cpuUs = ((target.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, r.requests.total);
+        samples[name].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs, errors: r.non2xx + r.errors });
       } finally {
         await target.stop();
       }
@@ -95,6 +97,7 @@ async function receiveScenario(node, label) {
       rps: median(list.map((s) => s.rps)),
       p50Ms: median(list.map((s) => s.p50)),
       p99Ms: median(list.map((s) => s.p99)),
+      cpuUsPerRequest: median(list.map((s) => s.cpuUs)),
       errors: list.reduce((a, s) => a + s.errors, 0),
     };
   }
@@ -103,18 +106,23 @@ async function receiveScenario(node, label) {
     rpsVsExpress: app.rps / summary['express floor'].rps,
     rpsVsHttp: app.rps / summary['node:http floor'].rps,
     p99VsExpress: app.p99Ms / summary['express floor'].p99Ms,
+    cpuVsExpress: app.cpuUsPerRequest / summary['express floor'].cpuUsPerRequest,
     sqliteVsMemory: summary['app (sqlite)'].rps / app.rps,
   };
   console.log(`\nreceive (${label}): signed 1 KB native, ${CONNECTIONS} connections, ${ROUNDS} rounds x ${SECONDS} s, medians`);
   console.table(
     Object.fromEntries(
-      Object.entries(summary).map(([k, v]) => [k, { 'req/s': Math.round(v.rps), 'p50 ms': v.p50Ms, 'p99 ms': v.p99Ms, 'non-2xx/errors': v.errors }]),
+      Object.entries(summary).map(([k, v]) => [
+        k,
+        { 'req/s': Math.round(v.rps), 'p50 ms': v.p50Ms, 'p99 ms': v.p99Ms, 'CPU µs/req': Math.round(v.cpuUsPerRequest), 'non-2xx/errors': v.errors },
+      ]),
     ),
   );
   console.log(
     `  app / express floor: ${(ratios.rpsVsExpress * 100).toFixed(1)} % req/s (target >= 85 %), p99 ${ratios.p99VsExpress.toFixed(2)} x (target < 2 x)`,
   );
   console.log(`  app / node:http floor: ${(ratios.rpsVsHttp * 100).toFixed(1)} % req/s`);
+  console.log(`  server CPU per request, app / express floor: ${ratios.cpuVsExpress.toFixed(2)} x (steadier than req/s on a shared machine)`);
   console.log(`  app (sqlite) / app (memory): ${ratios.sqliteVsMemory.toFixed(2)} x req/s (target >= 0.7 x)`);
   return { node: label, summary, ratios };
 }

@@ -1,3 +1,4 @@
+import { FifoMap } from '../collections/fifo-map';
 import type { DedupeStore } from './store';
 
 export interface MemoryDedupeOptions {
@@ -8,11 +9,11 @@ export interface MemoryDedupeOptions {
 }
 
 /**
- * A Map in insertion order. Every key lives for the same time-to-live, so insertion order is expiry
- * order: expired keys are swept from the front, O(1) amortized per insert, and memory stays bounded.
+ * Keys in insertion order. Every key lives for the same time-to-live, so insertion order is expiry order:
+ * expired keys are swept from the front, O(1) amortized per insert, and memory stays bounded.
  */
 export class MemoryDedupeStore implements DedupeStore {
-  private readonly entries = new Map<string, { eventId: string; expiresAtMs: number }>();
+  private readonly entries = new FifoMap<string, { eventId: string; expiresAtMs: number }>();
   private readonly ttlMs: number;
 
   constructor(private readonly options: MemoryDedupeOptions) {
@@ -30,13 +31,9 @@ export class MemoryDedupeStore implements DedupeStore {
   remember(keys: readonly string[], eventId: string, nowMs: number): void {
     this.sweep(nowMs);
     const value = { eventId, expiresAtMs: nowMs + this.ttlMs };
-    for (const key of keys) {
-      this.entries.delete(key); // re-insert at the back, keeping insertion order equal to expiry order
-      this.entries.set(key, value);
-    }
-    while (this.entries.size > this.options.maxEntries) {
-      this.entries.delete(this.entries.keys().next().value!);
-    }
+    // set() makes each key the newest, keeping insertion order equal to expiry order.
+    for (const key of keys) this.entries.set(key, value);
+    while (this.entries.size > this.options.maxEntries) this.entries.shift();
   }
 
   size(): number {
@@ -46,9 +43,8 @@ export class MemoryDedupeStore implements DedupeStore {
   /** Forgets keys expired at `nowMs`; returns how many. Also runs on every `remember`. */
   sweep(nowMs: number): number {
     let removed = 0;
-    for (const [key, value] of this.entries) {
-      if (value.expiresAtMs > nowMs) break;
-      this.entries.delete(key);
+    for (let oldest = this.entries.oldest(); oldest !== undefined && oldest[1].expiresAtMs <= nowMs; oldest = this.entries.oldest()) {
+      this.entries.shift();
       removed += 1;
     }
     return removed;

@@ -1,4 +1,4 @@
-import { Deque } from './deque';
+import { Deque } from '../collections/deque';
 
 /**
  * `received` and `rejected` carry the whole entry; `updated` its changing fields (`id`, `duplicates`,

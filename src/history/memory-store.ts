@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors';
-import { Deque } from './deque';
+import { Deque } from '../collections/deque';
 import type { WebhookEvent } from '../processing/registry';
 import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from './store';
 

@@ -1,3 +1,5 @@
+import { FifoMap } from '../collections/fifo-map';
+
 /**
  * The exact bytes of recently accepted webhooks, keyed by history entry id, for replay and forwarding.
  *
@@ -14,7 +16,7 @@ export interface RawBodyStore {
 
 /** In memory, insertion-ordered, at most `maxBytes` in total; a body larger than that is not kept. */
 export class RawBodyCache implements RawBodyStore {
-  private readonly bodies = new Map<string, Buffer>();
+  private readonly bodies = new FifoMap<string, Buffer>();
   private bytes = 0;
 
   /** @param maxBytes total bytes kept; 0 keeps nothing. */
@@ -34,11 +36,7 @@ export class RawBodyCache implements RawBodyStore {
     // A copy: the request's buffer may be a slice of a larger pooled one.
     this.bodies.set(id, Buffer.from(body));
     this.bytes += body.length;
-    for (const [oldest, buffer] of this.bodies) {
-      if (this.bytes <= this.maxBytes) break;
-      this.bodies.delete(oldest);
-      this.bytes -= buffer.length;
-    }
+    while (this.bytes > this.maxBytes) this.bytes -= this.bodies.shift()![1].length;
   }
 
   get(id: string): Buffer | undefined {

@@ -4,6 +4,7 @@ import type { Now } from '../clock';
 import { AppError } from '../errors';
 import { embeddedIpv4 } from '../security/address-rules';
 import type { ClientAddress } from './auth';
+import { FifoMap } from '../collections/fifo-map';
 
 /** Client addresses tracked at most; the least recently seen is forgotten first, so memory stays bounded. */
 export const RATE_LIMIT_MAX_CLIENTS = 10_000;
@@ -48,7 +49,7 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
   const { perMinute, now, clientAddress, onLimited } = options;
   const maxClients = options.maxClients ?? RATE_LIMIT_MAX_CLIENTS;
   const ratePerMs = perMinute / 60_000;
-  const buckets = new Map<string, Bucket>();
+  const buckets = new FifoMap<string, Bucket>();
 
   return function rateLimit(req, _res, next) {
     const key = rateLimitKey(clientAddress(req));
@@ -56,10 +57,9 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     const bucket = buckets.get(key) ?? { tokens: perMinute, updatedMs: nowMs };
     bucket.tokens = Math.min(perMinute, bucket.tokens + Math.max(0, nowMs - bucket.updatedMs) * ratePerMs);
     bucket.updatedMs = nowMs;
-    // Re-inserted at the back: the Map's order is least recently seen first.
-    buckets.delete(key);
+    // set() makes it the newest: the order is least recently seen first.
     buckets.set(key, bucket);
-    if (buckets.size > maxClients) buckets.delete(buckets.keys().next().value!);
+    if (buckets.size > maxClients) buckets.shift();
 
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;

@@ -1,3 +1,4 @@
+import { FifoMap } from '../collections/fifo-map';
 import { ValidationError } from '../errors';
 import type { DeliveryContent, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliveryStore } from './delivery-store';
 
@@ -8,7 +9,8 @@ import type { DeliveryContent, DeliveryPage, DeliveryQuery, DeliveryRecord, Deli
 export class MemoryDeliveryStore implements DeliveryStore {
   /** Insertion order is creation order. */
   private readonly records = new Map<string, { seq: number; record: DeliveryRecord; content: DeliveryContent }>();
-  private readonly finished = new Set<string>();
+  /** Finished deliveries, oldest finished first: the ones evicted past `limit`. */
+  private readonly finished = new FifoMap<string, true>();
   private seq = 0;
 
   constructor(private readonly limit: number) {}
@@ -28,14 +30,8 @@ export class MemoryDeliveryStore implements DeliveryStore {
       this.finished.delete(record.id);
       return;
     }
-    // Re-inserted at the back: the Set's order is the order deliveries finished in.
-    this.finished.delete(record.id);
-    this.finished.add(record.id);
-    while (this.finished.size > this.limit) {
-      const oldest = this.finished.values().next().value!;
-      this.finished.delete(oldest);
-      this.records.delete(oldest);
-    }
+    this.finished.set(record.id, true);
+    while (this.finished.size > this.limit) this.records.delete(this.finished.shift()![0]);
   }
 
   get(id: string): DeliveryRecord | undefined {

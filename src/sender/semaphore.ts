@@ -1,4 +1,4 @@
-import { Deque } from '../history/deque';
+import { Deque } from '../collections/deque';
 
 /** At most `limit` holders at once; the rest wait in FIFO order. */
 export class Semaphore {

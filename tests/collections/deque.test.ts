@@ -1,4 +1,4 @@
-import { Deque } from '../../src/history/deque';
+import { Deque } from '../../src/collections/deque';
 
 function dequeOf(...items: number[]): Deque<number> {
   const deque = new Deque<number>();
