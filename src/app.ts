@@ -33,7 +33,7 @@ export function createApp(deps: AppDeps): Express {
   // upgrade-insecure-requests is dropped: the server usually runs on plain http (localhost, behind a proxy),
   // where it would make a browser fetch the UI's own assets over https and fail. Computed once: see
   // security-headers.ts.
-  app.use(securityHeaders(HELMET_OPTIONS));
+  app.use(securityHeaders(HELMET_OPTIONS, { machinePaths: ['/webhook/receive'] }));
 
   // The rate limit runs before the body is read, so a flood costs no parsing and never reaches the history.
   if (security.receiveRateLimit > 0) {

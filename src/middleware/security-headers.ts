@@ -2,13 +2,26 @@ import type { Request, RequestHandler, Response } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 
 /**
+ * The headers for answers to machines (webhook senders): a JSON body no browser renders, so the page-oriented
+ * half of helmet (COOP, CORP, Origin-Agent-Cluster, X-DNS-Prefetch-Control, X-Download-Options, ...) protects
+ * nothing there, while each header costs on the busiest route (about 8 µs of ~140 per webhook, measured).
+ * This is the OWASP REST Security Cheat Sheet's set for API responses.
+ */
+export const MACHINE_HEADERS = new Map<string, string>([
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Cache-Control', 'no-store'],
+  ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'],
+]);
+
+/**
  * helmet's headers, computed once. helmet runs a chain of a dozen small middlewares on every request, each
  * setting one header that never changes with our options (no CSP nonces, no functions in directives); on
  * the receive path that chain cost about 8 % of the CPU. So helmet runs once here against a recording
  * response, and every request gets the recorded headers in one `setHeaders` call: the same headers, still
  * maintained by helmet.
  */
-export function securityHeaders(options: Readonly<HelmetOptions>): RequestHandler {
+export function securityHeaders(options: Readonly<HelmetOptions>, { machinePaths = [] }: { machinePaths?: readonly string[] } = {}): RequestHandler {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader(name: string, value: unknown) {
@@ -25,8 +38,8 @@ export function securityHeaders(options: Readonly<HelmetOptions>): RequestHandle
   });
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
 
-  return function securityHeaders(_req, res, next) {
-    res.setHeaders(headers);
+  return function securityHeaders(req, res, next) {
+    res.setHeaders(machinePaths.some((path) => req.url.startsWith(path)) ? MACHINE_HEADERS : headers);
     next();
   };
 }

@@ -7,7 +7,6 @@ import { makeDeps } from '../helpers/deps';
 describe('security headers', () => {
   it.each([
     ['GET /healthz', (app: ReturnType<typeof createApp>) => request(app).get('/healthz')],
-    ['POST /webhook/receive (401)', (app: ReturnType<typeof createApp>) => request(app).post('/webhook/receive').send('x')],
     ['GET /nope (404)', (app: ReturnType<typeof createApp>) => request(app).get('/nope')],
     ['GET /metrics', (app: ReturnType<typeof createApp>) => request(app).get('/metrics')],
   ])('are on every response: %s', async (_name, call) => {
@@ -32,6 +31,19 @@ describe('security headers', () => {
     const names = Object.keys(helmetHeaders).filter((name) => !['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'etag'].includes(name));
     expect(names.length).toBeGreaterThan(10);
     for (const name of names) expect([name, ours[name]]).toEqual([name, helmetHeaders[name]]);
+  });
+
+  it.each([
+    ['401', (app: ReturnType<typeof createApp>) => request(app).post('/webhook/receive').send('x')],
+    ['413', (app: ReturnType<typeof createApp>) => request(app).post('/webhook/receive').set('content-type', 'application/json').send(`"${'x'.repeat(2000)}"`)],
+  ])('gives webhook senders the API set on /webhook/receive (%s): no page there to protect', async (_status, call) => {
+    const res = await call(createApp(makeDeps({ env: { MAX_BODY_BYTES: '1000' } })));
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['strict-transport-security']).toMatch(/^max-age=\d+/);
+    expect(res.headers['cross-origin-opener-policy']).toBeUndefined();
+    expect(res.headers['x-powered-by']).toBeUndefined();
   });
 
   it('does not ask browsers to upgrade to https, since the server usually runs on plain http', async () => {
