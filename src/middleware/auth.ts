@@ -41,6 +41,24 @@ function presentedToken(header: string): string | undefined {
 }
 
 /**
+ * Whether a Host header names this machine: `localhost` (and `*.localhost`) or a loopback address, any port.
+ * Without ADMIN_TOKEN, the loopback rule alone would let a web page rebind its own domain to 127.0.0.1 (DNS
+ * rebinding) and read the history or send signed webhooks through the developer's browser; such a request
+ * still comes from loopback, but carries the attacker's domain in Host.
+ */
+export function isLocalHost(host: string | undefined): boolean {
+  if (!host) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}`).hostname;
+  } catch {
+    return false;
+  }
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
+  return isLoopback(hostname.startsWith('[') ? hostname.slice(1, -1) : hostname);
+}
+
+/**
  * Guards the management surface (send, deliveries, history, metrics, the UI). With a token, every client
  * must send `Authorization: Bearer <token>` (or, from a browser, Basic with the token as the password);
  * without one, only loopback clients are served, so a server started with no configuration on a public
@@ -49,8 +67,12 @@ function presentedToken(header: string): string | undefined {
 export function requireAdmin({ adminToken, clientAddress }: AdminAccess): RequestHandler {
   return function requireAdmin(req, _res, next) {
     if (adminToken === '') {
-      if (isLoopback(clientAddress(req))) return next();
-      throw new AppError(403, 'auth.loopback_only', 'Without ADMIN_TOKEN only clients on this machine (loopback) are served. Set ADMIN_TOKEN and send it as "Authorization: Bearer <token>".');
+      if (isLoopback(clientAddress(req)) && isLocalHost(req.headers.host)) return next();
+      throw new AppError(
+        403,
+        'auth.loopback_only',
+        'Without ADMIN_TOKEN only clients on this machine (loopback, with Host localhost or a loopback address) are served. Set ADMIN_TOKEN and send it as "Authorization: Bearer <token>".',
+      );
     }
     const browser = (req.headers.accept ?? '').includes('text/html');
     const header = req.headers.authorization;

@@ -101,6 +101,23 @@ describe('without ADMIN_TOKEN', () => {
     expect(res.body.error.message).toContain('ADMIN_TOKEN');
   });
 
+  it.each(['localhost:3005', '127.0.0.1', '[::1]:3005', 'app.localhost:3005'])('serves a loopback client whose Host is %s', async (host) => {
+    const res = await request(appWith()).get('/webhook/history').set('Host', host);
+    expect(res.status).toBe(200);
+  });
+
+  it.each(['attacker.example:3005', 'attacker.example', '10.0.0.2:3005', 'localhost.attacker.example'])(
+    'refuses a loopback client whose Host is %s: a DNS-rebound page must not read the history',
+    async (host) => {
+      const app = appWith();
+      const history = await request(app).get('/webhook/history').set('Host', host);
+      const send = await request(app).post('/webhook/send').set('Host', host).send({ url: 'http://127.0.0.1:1/', eventType: 'x', payload: 1 });
+      expect(history.status).toBe(403);
+      expect(history.body.error.code).toBe('auth.loopback_only');
+      expect(send.status).toBe(403);
+    },
+  );
+
   it('refuses a remote client on /metrics and on /webhook/send before reading the body', async () => {
     const app = appWith();
     const metrics = await request(app).get('/metrics').set('x-test-client', '198.51.100.1');

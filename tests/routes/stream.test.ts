@@ -152,7 +152,7 @@ describe('GET /webhook/history/stream', () => {
     const target = await serve(deps);
     const before = deps.feed.subscriberCount;
     const socket = connect(Number(new URL(target.url).port), '127.0.0.1');
-    socket.write('GET /webhook/history/stream HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n');
+    socket.write('GET /webhook/history/stream HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n');
     socket.pause(); // never reads again
     for (let i = 0; i < 200 && deps.feed.subscriberCount === before; i += 1) await new Promise((r) => setTimeout(r, 5));
     expect(deps.feed.subscriberCount).toBe(before + 1);
