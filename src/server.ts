@@ -1,4 +1,5 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import dotenv from 'dotenv';
 import type { Logger } from 'pino';
@@ -17,6 +18,29 @@ import { resumePendingWork } from './storage/resume';
  */
 export function connectionsCheckingIntervalMs(headersTimeoutMs: number): number {
   return Math.min(5_000, Math.max(50, Math.floor(headersTimeoutMs / 4)));
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before Express sees a request (headers over 16 KB, a request that
+ * timed out, a malformed request line) with the same JSON error body as everything else: Node's own answer
+ * has an empty body.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers.too_large', 'The request headers are larger than the server accepts (16 KB).']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request.timeout', 'The request was not received in time (HEADERS_TIMEOUT_MS / REQUEST_TIMEOUT_MS).']
+        : [400, 'request.malformed', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export interface RunningServer {
@@ -69,6 +93,7 @@ export async function start(
     res.once('close', () => inFlight.delete(res));
   });
   server.on('request', app);
+  server.on('clientError', answerClientError);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -52,6 +52,9 @@ describe('server timeouts', () => {
     expect(result.closedAfterMs!).toBeGreaterThanOrEqual(350);
     expect(result.closedAfterMs!).toBeLessThan(2_000);
     expect(result.response).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(result.response.slice(result.response.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: { code: 'request.timeout', message: expect.any(String) },
+    });
     expect(result.bytesSent).toBeLessThan(header.length);
   });
 
@@ -84,5 +87,14 @@ describe('server timeouts', () => {
     expect(closedAfterMs).not.toBeNull();
     expect(closedAfterMs!).toBeGreaterThanOrEqual(250);
     expect(closedAfterMs!).toBeLessThan(2_000);
+  });
+
+  it('answers headers larger than Node accepts with a JSON 431, like every other error', async () => {
+    running = await start({ PORT: '0', HOST: '127.0.0.1', WEBHOOK_SECRET: TEST_SECRET }, { logger: pino({ level: 'silent' }) });
+
+    const res = await fetch(`${running.url}/webhook/receive`, { method: 'POST', headers: { 'x-big': 'a'.repeat(20_000) }, body: '{}' });
+
+    expect(res.status).toBe(431);
+    expect(await res.json()).toEqual({ error: { code: 'headers.too_large', message: expect.any(String) } });
   });
 });
