@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { NotFoundError } from '../errors';
 import { answerDelivery, wantsToWait } from './delivery-answer';
-import { parseInput } from './validate';
+import { parseInput, queryInteger } from './validate';
 
 const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: queryInteger(1, 500).default(50),
   cursor: z.string().min(1).optional(),
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
 });

@@ -2,10 +2,10 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { NotFoundError } from '../errors';
-import { parseInput } from './validate';
+import { parseInput, queryInteger } from './validate';
 
 const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: queryInteger(1, 500).default(50),
   cursor: z.string().min(1).optional(),
   event: z.string().min(1).optional(),
   status: z.enum(['accepted', 'rejected']).optional(),

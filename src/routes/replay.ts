@@ -7,7 +7,7 @@ import { answerDelivery, wantsToWait } from './delivery-answer';
 import { httpUrl } from './send';
 import { parseInput } from './validate';
 
-const replayBody = z.object(
+const replayBody = z.strictObject(
   {
     url: httpUrl,
     scheme: z.enum(['native', 'standard'], { error: 'must be "native" or "standard"' }).default('native'),

@@ -2,10 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { answerDelivery, wantsToWait } from './delivery-answer';
-import { parseInput } from './validate';
-
-/** Largest JSON body accepted by the management API when the config does not say (`MANAGEMENT_MAX_BODY_BYTES`). */
-export const MANAGEMENT_BODY_LIMIT = '1mb';
+import { integer, parseInput } from './validate';
 
 export const httpUrl = z.string({ error: 'is required (an http or https URL)' }).refine(
   (value) => {
@@ -19,7 +16,7 @@ export const httpUrl = z.string({ error: 'is required (an http or https URL)' })
   { message: 'must be an absolute http or https URL' },
 );
 
-const sendBody = z.object(
+const sendBody = z.strictObject(
   {
     url: httpUrl,
     eventType: z.string({ error: 'is required (a non-empty string)' }).trim().min(1, 'must be a non-empty string').max(200, 'must be at most 200 characters'),
@@ -27,13 +24,12 @@ const sendBody = z.object(
     scheme: z.enum(['native', 'standard'], { error: 'must be "native" or "standard"' }).default('native'),
     secret: z.string().min(1, 'must be a non-empty string').optional(),
     signAll: z.boolean({ error: 'must be a boolean' }).optional(),
-    eventId: z.string().min(1).max(200).optional(),
-    maxAttempts: z.number({ error: 'must be an integer from 1 to 100' }).int('must be an integer from 1 to 100').min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100').optional(),
-    timeoutMs: z.number({ error: 'must be an integer from 1 to 600000' }).int('must be an integer from 1 to 600000').min(1, 'must be an integer from 1 to 600000').max(600_000, 'must be an integer from 1 to 600000').optional(),
+    eventId: z.string({ error: 'must be a string of 1 to 200 characters' }).min(1, 'must be a string of 1 to 200 characters').max(200, 'must be a string of 1 to 200 characters').optional(),
+    maxAttempts: integer(1, 100).optional(),
+    timeoutMs: integer(1, 600_000).optional(),
   },
-  { error: 'the body must be a JSON object' },
+  { error: 'must be a JSON object, sent with Content-Type: application/json' },
 );
-
 
 export function sendRouter({ sender, destinations, config }: AppDeps): Router {
   const router = Router();

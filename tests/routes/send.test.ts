@@ -272,3 +272,26 @@ describe('POST /webhook/deliveries/:id/retry', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('POST /webhook/send: messages a user can act on', () => {
+  it('names a misspelt field instead of ignoring it', async () => {
+    const res = await request(createApp(makeDeps())).post('/webhook/send').send({ url: 'http://127.0.0.1:9/', eventType: 'x', payload: 1, maxAttempt: 3 });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('request.invalid');
+    expect(res.body.error.message).toBe('maxAttempt: is not a known field');
+  });
+
+  it('says to send JSON when the body arrives without a JSON content type', async () => {
+    const res = await request(createApp(makeDeps())).post('/webhook/send').type('form').send('url=http://x&eventType=y');
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain('Content-Type: application/json');
+  });
+});
+
+describe('list queries', () => {
+  it.each(['/webhook/history?limit=abc', '/webhook/deliveries?limit=0', '/webhook/history?limit=501'])('answers %s with the allowed range', async (path) => {
+    const res = await request(createApp(makeDeps())).get(path);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('limit: must be an integer from 1 to 500');
+  });
+});
