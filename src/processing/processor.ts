@@ -33,6 +33,10 @@ class HandlerTimeout extends Error {
   }
 }
 
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<void>).then === 'function';
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message || error.name : String(error);
 }
@@ -59,12 +63,14 @@ export function createProcessor(options: ProcessorOptions): Processor {
   };
 
   /**
-   * Runs the event's handlers in order. Synchronous handlers cost no timer: the timeout (a timer, an
-   * AbortController, a race) is set up only when a handler returns a promise, since only then can there be
-   * something to cut off. Most events on a busy receiver meet only synchronous or quick handlers.
+   * Runs the event's handlers in order. Synchronous handlers cost neither a timer nor a promise: the event
+   * completes on the spot, and `run` returns undefined. Only when a handler returns a promise does the rest
+   * go asynchronous, under the timeout (a timer, an AbortController, a race), since only then can there be
+   * something to cut off. Returns the promise of that asynchronous rest, if any.
    */
-  async function run(event: WebhookEvent): Promise<void> {
+  function run(event: WebhookEvent): Promise<void> | undefined {
     const startedAt = now();
+    const handlers = registry.handlersFor(event.eventType);
     let controller: AbortController | undefined;
     let timer: NodeJS.Timeout | undefined;
     let deadline: Promise<never> | undefined;
@@ -87,26 +93,45 @@ export function createProcessor(options: ProcessorOptions): Processor {
       }
       return deadline;
     };
-    try {
-      for (const handler of registry.handlersFor(event.eventType)) {
-        if (controller?.signal.aborted) break;
-        const result = handler(event, context);
-        if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-          await Promise.race([result, timeout()]);
-        }
-      }
+    const succeed = (): void => {
       const durationMs = now() - startedAt;
       record(event, { state: 'done', durationMs });
       metrics.processed('done', durationMs);
-    } catch (error) {
+    };
+    const fail = (error: unknown): void => {
       const message = describe(error);
       const durationMs = now() - startedAt;
       record(event, { state: 'failed', error: message, durationMs });
       metrics.processed('failed', durationMs);
       logger.warn({ eventId: event.id, eventType: event.eventType, error: message }, 'webhook processing failed');
-    } finally {
-      clearTimeout(timer);
+    };
+    const rest = async (from: number, pending: PromiseLike<void>): Promise<void> => {
+      try {
+        await Promise.race([pending, timeout()]);
+        for (let i = from; i < handlers.length; i += 1) {
+          if (controller?.signal.aborted) break;
+          const result = handlers[i]!(event, context);
+          if (isThenable(result)) await Promise.race([result, timeout()]);
+        }
+        succeed();
+      } catch (error) {
+        fail(error);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+
+    try {
+      for (let i = 0; i < handlers.length; i += 1) {
+        const result = handlers[i]!(event, context);
+        if (isThenable(result)) return rest(i + 1, result);
+      }
+    } catch (error) {
+      fail(error);
+      return undefined;
     }
+    succeed();
+    return undefined;
   }
 
   /** A store that cannot be written must not stop the queue: the entry stays pending and runs again after a restart. */
@@ -129,12 +154,18 @@ export function createProcessor(options: ProcessorOptions): Processor {
         queueHead = 0;
       }
       running += 1;
-      void run(event).finally(() => {
+      const pending = run(event);
+      if (pending === undefined) {
+        running -= 1;
+        continue;
+      }
+      void pending.finally(() => {
         running -= 1;
         pump();
         settleIdle();
       });
     }
+    settleIdle();
   }
 
   return {
