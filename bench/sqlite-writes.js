@@ -17,9 +17,11 @@ const MEASURE = Number(process.env.MEASURE || 10000);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqlite-writes-'));
 const file = path.join(dir, 'webhooks.db');
-const config = loadConfig({ WEBHOOK_SECRET: 'bench-secret', LOG_LEVEL: 'silent', STORE: 'sqlite', SQLITE_PATH: file });
+const config = loadConfig({ WEBHOOK_SECRET: 'bench-secret', LOG_LEVEL: 'silent', STORE: 'sqlite', SQLITE_PATH: file, ...JSON.parse(process.env.ENV || '{}') });
 const storage = createStorage(config);
 const db = storage.db;
+// PRAGMAS="cache_size=-32000;mmap_size=0": settings to try on top of those of openSqliteDatabase.
+for (const pragma of (process.env.PRAGMAS ?? '').split(';').filter(Boolean)) db.pragma(pragma);
 
 const FILLER = 'x'.repeat(1024 - 120);
 const runId = Date.now().toString(36);
@@ -54,6 +56,26 @@ function webhook() {
   const keys = [`id:${id}`, `sig:v1,${randomBytes(32).toString('base64')}`];
   return { entry, raw: Buffer.from(raw), keys };
 }
+
+/** Time spent in each store method, per webhook (the statements it runs and the JSON it builds). */
+const parts = {};
+function timed(object, method, label) {
+  const original = object[method].bind(object);
+  parts[label] = 0n;
+  object[method] = (...args) => {
+    const t0 = process.hrtime.bigint();
+    try {
+      return original(...args);
+    } finally {
+      parts[label] += process.hrtime.bigint() - t0;
+    }
+  };
+}
+timed(storage.history, 'add', 'history.add');
+timed(storage.history, 'get', 'history.get');
+timed(storage.history, 'setProcessing', 'history.setProcessing');
+timed(storage.dedupe, 'remember', 'dedupe.remember');
+timed(storage.dedupe, 'lookup', 'dedupe.lookup');
 
 let unitNs = 0n;
 let commitNs = 0n;
@@ -106,6 +128,7 @@ async function main() {
   db.pragma('wal_autocheckpoint = 0');
   unitNs = 0n;
   commitNs = 0n;
+  for (const label of Object.keys(parts)) parts[label] = 0n;
   const commitsBefore = storage.commits;
   for (let done = 0; done < MEASURE; done += BATCH) await turn(BATCH);
   const pages = walPages();
@@ -118,6 +141,7 @@ async function main() {
     sqliteUsPerWebhook: +(Number(unitNs) / 1000 / MEASURE).toFixed(1),
     commitUsPerCommit: +(Number(commitNs) / 1000 / commits).toFixed(0),
     fileMb: +(fs.statSync(file).size / 2 ** 20).toFixed(1),
+    usPerWebhook: Object.fromEntries(Object.entries(parts).map(([label, ns]) => [label, +(Number(ns) / 1000 / MEASURE).toFixed(1)])),
   };
   console.log(JSON.stringify(result));
   if (process.env.BREAKDOWN) console.log(JSON.stringify(breakdown()));

@@ -36,6 +36,11 @@ export function openSqliteDatabase(path: string): Database {
     // WAL: readers never block the writer, and a commit appends to the log instead of rewriting pages.
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${SYNCHRONOUS}`);
+    // Every request's write is a SAVEPOINT inside the batch (group-commit.ts); a savepoint keeps the pages it
+    // changes in a sub-journal, which by default is a temp file: a few syscalls per page. In memory, the SQLite
+    // work per webhook measured ~75 -> ~43 µs (bench/sqlite-writes.js). Durability is unchanged: a sub-journal
+    // only serves ROLLBACK TO within a transaction, never crash recovery (that is the WAL's job).
+    db.pragma('temp_store = MEMORY');
     // Another process (a backup, the sqlite3 shell) may hold a lock for a moment.
     db.pragma('busy_timeout = 2000');
     // Bounded start-up cost: the database is bounded by HISTORY_LIMIT, DELIVERY_LIMIT and the dedupe limit.

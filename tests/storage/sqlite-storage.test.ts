@@ -44,6 +44,12 @@ describe('SQLite storage', () => {
     db.close();
   });
 
+  it('keeps the savepoint journals of a batch in memory, not in temp files', () => {
+    const db = openSqliteDatabase(join(dir, 'webhooks.db'));
+    expect(db.pragma('temp_store', { simple: true })).toBe(2); // MEMORY
+    db.close();
+  });
+
   it('keeps history, dedupe keys and deliveries across a close and a reopen of the same file', () => {
     const path = join(dir, 'webhooks.db');
     const first = openAt(path);
