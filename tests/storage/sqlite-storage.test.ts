@@ -50,6 +50,12 @@ describe('SQLite storage', () => {
     db.close();
   });
 
+  it('checkpoints the WAL every 10,000 pages rather than every 1,000', () => {
+    const db = openSqliteDatabase(join(dir, 'webhooks.db'));
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+    db.close();
+  });
+
   it('keeps history, dedupe keys and deliveries across a close and a reopen of the same file', () => {
     const path = join(dir, 'webhooks.db');
     const first = openAt(path);
