@@ -13,13 +13,18 @@ export interface SqliteDedupeOptions {
 /** Expired keys deleted per statement by `sweep`: keeps each pause of the event loop short. */
 export const SWEEP_BATCH = 5000;
 
+/** First byte of a stored signature key: a blob, so it can never equal an `id:` key, which is text. */
+const SIGNATURE_TAG = Buffer.from([1]);
+
 /**
  * The key as stored. A signature is a credential-like value (an exact replay of it is accepted within the
- * tolerance), so only its SHA-256 reaches the disk; lookups hash the same way. Event ids stay readable.
+ * tolerance), so only its SHA-256 reaches the disk, as 33 bytes (a tag byte and the digest); lookups hash the
+ * same way. Event ids stay readable text: ids that grow over time (ULIDs, KSUIDs, Stripe's) then land on
+ * neighbouring index pages.
  */
-export function storedKey(key: string): string {
+export function storedKey(key: string): string | Buffer {
   if (!key.startsWith('sig:')) return key;
-  return `sig:${createHash('sha256').update(key.slice('sig:'.length)).digest('hex')}`;
+  return Buffer.concat([SIGNATURE_TAG, createHash('sha256').update(key.slice('sig:'.length)).digest()]);
 }
 
 /**
@@ -39,12 +44,13 @@ export class SqliteDedupeStore implements DedupeStore {
   ) {
     this.ttlMs = options.ttlSeconds * 1000;
     this.statements = {
-      lookup: db.prepare('SELECT event_id FROM dedupe WHERE key = ? AND expires_at_ms > ?').pluck(),
-      // REPLACE gives the key a new seq: like the memory store, a key remembered again moves to the back.
-      remember: db.prepare('INSERT OR REPLACE INTO dedupe (key, event_id, expires_at_ms) VALUES (?, ?, ?)'),
-      bound: db.prepare('DELETE FROM dedupe WHERE seq <= ?'),
-      expire: db.prepare('DELETE FROM dedupe WHERE seq IN (SELECT seq FROM dedupe WHERE expires_at_ms <= ? LIMIT ?)'),
-      size: db.prepare('SELECT COUNT(*) FROM dedupe').pluck(),
+      lookup: db.prepare('SELECT event_id FROM dedupe_keys WHERE key = ? AND expires_at_ms > ?').pluck(),
+      // REPLACE gives the key a new seq (the largest rowid plus one): like the memory store, a key remembered
+      // again moves to the back.
+      remember: db.prepare('INSERT OR REPLACE INTO dedupe_keys (key, event_id, expires_at_ms) VALUES (?, ?, ?)'),
+      bound: db.prepare('DELETE FROM dedupe_keys WHERE seq <= ?'),
+      expire: db.prepare('DELETE FROM dedupe_keys WHERE seq IN (SELECT seq FROM dedupe_keys WHERE expires_at_ms <= ? LIMIT ?)'),
+      size: db.prepare('SELECT COUNT(*) FROM dedupe_keys').pluck(),
     };
   }
 
@@ -60,7 +66,7 @@ export class SqliteDedupeStore implements DedupeStore {
     this.writes.now(() => {
       let last = 0;
       for (const key of keys) last = Number(this.statements.remember.run(storedKey(key), eventId, nowMs + this.ttlMs).lastInsertRowid);
-      // seq only grows, so the newest maxEntries keys are those above last - maxEntries.
+      // A new row's seq is above every other's, so the newest maxEntries keys are those above last - maxEntries.
       this.statements.bound.run(last - this.options.maxEntries);
     });
   }

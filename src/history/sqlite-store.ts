@@ -46,13 +46,17 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly sizes: Record<HistoryStatus, number> = { accepted: 0, rejected: 0 };
   private readonly statements: {
     insert: Statement;
+    insertPending: Statement;
     statusOf: Statement;
+    remove: Statement;
     evictOldest: Statement;
     trimTo: Statement;
     get: Statement;
     pages: Record<'all' | 'status' | 'type' | 'statusType', Statement>;
     duplicate: Statement;
-    processing: Statement;
+    seqOf: Statement;
+    outcome: Statement;
+    done: Statement;
     pending: Statement;
     expire: Statement;
     count: Statement;
@@ -70,30 +74,38 @@ export class SqliteHistoryStore implements HistoryStore {
   ) {
     this.limits = { accepted: options.limit, rejected: options.rejectedLimit };
     this.retentionMs = (options.retentionDays ?? 0) * DAY_MS;
-    const columns = 'seq, entry, duplicates, processing';
+    // The processing outcome, once there is one, is a row of history_outcome; until then the state at insert.
+    const columns = 'h.seq AS seq, h.entry AS entry, h.duplicates AS duplicates, COALESCE(o.processing, h.processing) AS processing';
+    const from = 'history h LEFT JOIN history_outcome o ON o.seq = h.seq';
+    const page = (where: string): string => `SELECT ${columns} FROM ${from} WHERE ${where} AND h.seq < @before ORDER BY h.seq DESC LIMIT @limit`;
     this.statements = {
       insert: db.prepare(
-        `INSERT OR REPLACE INTO history (id, status, event_type, received_at_ms, entry, duplicates, processing, processing_state, raw_body)
-         VALUES (@id, @status, @eventType, @receivedAtMs, @entry, @duplicates, @processing, @processingState, @rawBody)`,
+        `INSERT INTO history (id, status, event_type, received_at_ms, entry, duplicates, processing)
+         VALUES (@id, @status, @eventType, @receivedAtMs, @entry, @duplicates, @processing)`,
       ),
+      insertPending: db.prepare('INSERT INTO history_pending (seq, raw_body) VALUES (?, ?)'),
       statusOf: db.prepare('SELECT status FROM history WHERE id = ?').pluck(),
+      remove: db.prepare('DELETE FROM history WHERE id = ?'),
       evictOldest: db.prepare('DELETE FROM history WHERE seq = (SELECT seq FROM history WHERE status = ? ORDER BY seq LIMIT 1)'),
       trimTo: db.prepare('DELETE FROM history WHERE status = ? AND seq <= (SELECT seq FROM history WHERE status = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
-      get: db.prepare(`SELECT ${columns} FROM history WHERE id = ?`),
+      get: db.prepare(`SELECT ${columns} FROM ${from} WHERE h.id = ?`),
       pages: {
-        all: db.prepare(`SELECT ${columns} FROM history WHERE seq < @before ORDER BY seq DESC LIMIT @limit`),
-        status: db.prepare(`SELECT ${columns} FROM history WHERE status = @status AND seq < @before ORDER BY seq DESC LIMIT @limit`),
-        type: db.prepare(`SELECT ${columns} FROM history WHERE event_type = @eventType AND seq < @before ORDER BY seq DESC LIMIT @limit`),
-        statusType: db.prepare(
-          `SELECT ${columns} FROM history WHERE status = @status AND event_type = @eventType AND seq < @before ORDER BY seq DESC LIMIT @limit`,
+        all: db.prepare(page('1')),
+        status: db.prepare(page('h.status = @status')),
+        // No (event_type, seq) index: the newest of each status from (status, event_type, seq), merged.
+        type: db.prepare(
+          `SELECT * FROM (${page("h.status = 'accepted' AND h.event_type = @eventType")})
+           UNION ALL SELECT * FROM (${page("h.status = 'rejected' AND h.event_type = @eventType")})
+           ORDER BY seq DESC LIMIT @limit`,
         ),
+        statusType: db.prepare(page('h.status = @status AND h.event_type = @eventType')),
       },
       duplicate: db.prepare("UPDATE history SET duplicates = duplicates + 1 WHERE id = ? AND status = 'accepted'"),
+      seqOf: db.prepare('SELECT seq FROM history WHERE id = ?').pluck(),
+      outcome: db.prepare('INSERT OR REPLACE INTO history_outcome (seq, processing) VALUES (?, ?)'),
       // The raw body is only needed while processing is pending: dropped as soon as it ends.
-      processing: db.prepare(
-        "UPDATE history SET processing = @processing, processing_state = @state, raw_body = CASE WHEN @state = 'pending' THEN raw_body END WHERE id = @id",
-      ),
-      pending: db.prepare(`SELECT ${columns}, raw_body AS rawBody FROM history WHERE processing_state = 'pending' ORDER BY seq`),
+      done: db.prepare('DELETE FROM history_pending WHERE seq = ?'),
+      pending: db.prepare(`SELECT ${columns}, p.raw_body AS rawBody FROM history_pending p JOIN history h ON h.seq = p.seq LEFT JOIN history_outcome o ON o.seq = h.seq ORDER BY p.seq`),
       expire: db.prepare('DELETE FROM history WHERE received_at_ms < ?'),
       count: db.prepare('SELECT COUNT(*) FROM history WHERE status = ?').pluck(),
       clear: db.prepare('DELETE FROM history'),
@@ -110,7 +122,9 @@ export class SqliteHistoryStore implements HistoryStore {
     // any unit) rides on the next batch, as nobody waits for it.
     this.writes.join(() => {
       const replaced = this.statements.statusOf.get(entry.id) as HistoryStatus | undefined;
-      this.statements.insert.run({
+      // A plain DELETE rather than INSERT OR REPLACE, so that the trigger removes the old row's side rows.
+      if (replaced !== undefined) this.statements.remove.run(entry.id);
+      const { lastInsertRowid } = this.statements.insert.run({
         id: entry.id,
         status: entry.status,
         eventType: entry.eventType,
@@ -118,9 +132,8 @@ export class SqliteHistoryStore implements HistoryStore {
         entry: JSON.stringify(rest),
         duplicates,
         processing: processing === null ? null : JSON.stringify(processing),
-        processingState: processing?.state ?? null,
-        rawBody: pending ? (rawBody ?? Buffer.alloc(0)) : null,
       });
+      if (pending) this.statements.insertPending.run(lastInsertRowid, rawBody ?? Buffer.alloc(0));
       const sizes = { ...this.sizes };
       if (replaced !== undefined) sizes[replaced] -= 1;
       sizes[entry.status] += 1;
@@ -155,7 +168,13 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   setProcessing(id: string, processing: ProcessingState): void {
-    this.writes.join(() => this.statements.processing.run({ id, processing: JSON.stringify(processing), state: processing.state }));
+    this.writes.join(() => {
+      const seq = this.statements.seqOf.get(id) as number | undefined;
+      if (seq === undefined) return;
+      // A small row appended rather than the entry rewritten; the entry's raw body goes with its pending row.
+      this.statements.outcome.run(seq, JSON.stringify(processing));
+      if (processing.state !== 'pending') this.statements.done.run(seq);
+    });
   }
 
   pendingProcessing(): WebhookEvent[] {

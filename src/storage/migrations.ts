@@ -60,6 +60,56 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_finished ON deliveries (finished_seq) WHERE finished_seq IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    description: 'fewer pages written per webhook: raw bodies and processing outcomes in side tables, two history indexes fewer, compact dedupe keys',
+    sql: `
+      -- The pending set is the table below now (the index's name goes to it).
+      DROP INDEX history_pending;
+
+      -- The raw body of an event whose processing is pending, one row each: inserted with the event, deleted
+      -- when processing ends, so the history row is never rewritten to drop it. A row here = pending.
+      CREATE TABLE history_pending (
+        seq INTEGER PRIMARY KEY,
+        raw_body BLOB NOT NULL
+      );
+      INSERT INTO history_pending (seq, raw_body)
+        SELECT seq, COALESCE(raw_body, x'') FROM history WHERE processing_state = 'pending' ORDER BY seq;
+
+      -- The processing outcome, a small row appended when processing ends; it overrides history.processing
+      -- (the state at insert). Rows already processed keep their outcome in history.processing.
+      CREATE TABLE history_outcome (
+        seq INTEGER PRIMARY KEY,
+        processing TEXT NOT NULL
+      );
+
+      -- A history row takes its side rows with it (eviction, retention, clear, replacement).
+      CREATE TRIGGER history_side_rows AFTER DELETE ON history BEGIN
+        DELETE FROM history_pending WHERE seq = OLD.seq;
+        DELETE FROM history_outcome WHERE seq = OLD.seq;
+      END;
+
+      -- A type-only page reads history_status_type_seq once per status.
+      DROP INDEX history_type_seq;
+      ALTER TABLE history DROP COLUMN raw_body;
+      ALTER TABLE history DROP COLUMN processing_state;
+
+      -- Dedupe keys without AUTOINCREMENT (no sqlite_sequence write per key; rowids still only grow while the
+      -- table holds a row) and with a signature's SHA-256 as 33 bytes instead of 68 characters.
+      CREATE TABLE dedupe_keys (
+        seq INTEGER PRIMARY KEY,
+        -- 'id:<event id>' as text, or x'01' || sha256(signature) as a blob: signature values never reach the disk
+        key ANY NOT NULL UNIQUE,
+        event_id TEXT NOT NULL,
+        expires_at_ms INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO dedupe_keys (seq, key, event_id, expires_at_ms)
+        SELECT seq, CASE WHEN substr(key, 1, 4) = 'sig:' THEN unhex('01' || substr(key, 5)) ELSE key END, event_id, expires_at_ms
+        FROM dedupe ORDER BY seq;
+      DROP TABLE dedupe;
+      CREATE INDEX dedupe_keys_expiry ON dedupe_keys (expires_at_ms);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -93,6 +93,21 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       expect(second.nextCursor).toBeNull();
     });
 
+    it('pages an event-type list that mixes accepted and rejected entries in the order they arrived', () => {
+      const store = fresh();
+      for (let i = 0; i < 7; i += 1) store.add(historyEntry(`t${i}`, { eventType: 'mixed', status: i % 3 === 0 ? 'rejected' : 'accepted' }));
+      store.add(historyEntry('other', { eventType: 'other' }));
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages += 1) {
+        const page = store.list({ limit: 2, eventType: 'mixed', cursor });
+        seen.push(...ids(page.items));
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      expect(seen).toEqual(['t6', 't5', 't4', 't3', 't2', 't1', 't0']);
+    });
+
     it('throws a ValidationError for a cursor it did not issue', () => {
       const store = fresh();
       expect(() => store.list({ limit: 10, cursor: 'not-a-cursor' })).toThrow(ValidationError);
@@ -146,6 +161,26 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       expect(pending[0]!.rawBody.toString()).toBe('{"n":1}');
       expect(pending[0]!.payload).toEqual({ id: 'first', nested: { list: [1, 2, 3] } });
       expect(pending[0]!.eventType).toBe('user.created');
+    });
+
+    it('hands back no evicted event as pending, and keeps no outcome of it', () => {
+      const store = fresh({ limit: 1 });
+      store.add(historyEntry('evicted'), Buffer.from('old'));
+      store.setProcessing('evicted', { state: 'failed', error: 'boom' });
+      store.add(historyEntry('pending-evicted'), Buffer.from('old'));
+      store.add(historyEntry('kept'), Buffer.from('new'));
+      expect(store.pendingProcessing().map((e) => [e.id, e.rawBody.toString()])).toEqual([['kept', 'new']]);
+      expect(store.get('evicted')).toBeUndefined();
+      expect(store.get('kept')!.processing).toEqual({ state: 'pending' });
+    });
+
+    it('answers for an id added again with the new entry, its processing state and its raw body', () => {
+      const store = fresh();
+      store.add(historyEntry('evt'), Buffer.from('first'));
+      store.setProcessing('evt', { state: 'done', durationMs: 1 });
+      store.add(historyEntry('evt'), Buffer.from('second'));
+      expect(store.get('evt')!.processing).toEqual({ state: 'pending' });
+      expect(store.pendingProcessing().map((e) => e.rawBody.toString())).toEqual(['second']);
     });
 
     it('hands back nothing once every event is processed', () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { StorageOpenError } from '../../src/storage/errors';
-import { migrate, schemaVersion, SCHEMA_VERSION } from '../../src/storage/migrations';
+import { createHash } from 'node:crypto';
+import { migrate, MIGRATIONS, schemaVersion, SCHEMA_VERSION } from '../../src/storage/migrations';
 import { openSqliteDatabase } from '../../src/storage/sqlite-database';
 import { createStorage, type Storage } from '../../src/storage/storage';
 import { deliveryRecord } from '../contract/delivery-store';
@@ -40,6 +41,18 @@ describe('SQLite storage', () => {
     const db = openSqliteDatabase(join(dir, 'webhooks.db'));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    db.close();
+  });
+
+  it('keeps the savepoint journals of a batch in memory, not in temp files', () => {
+    const db = openSqliteDatabase(join(dir, 'webhooks.db'));
+    expect(db.pragma('temp_store', { simple: true })).toBe(2); // MEMORY
+    db.close();
+  });
+
+  it('checkpoints the WAL every 10,000 pages rather than every 1,000', () => {
+    const db = openSqliteDatabase(join(dir, 'webhooks.db'));
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
     db.close();
   });
 
@@ -142,10 +155,10 @@ describe('SQLite storage', () => {
 describe('SQLite migrations', () => {
   it('bring a new database to the current schema version, and do nothing when run again', () => {
     const db = new BetterSqlite3(join(dir, 'webhooks.db'));
-    expect(migrate(db)).toEqual([SCHEMA_VERSION]);
+    expect(migrate(db)).toEqual(MIGRATIONS.map((step) => step.version));
     expect(migrate(db)).toEqual([]);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(db.prepare('SELECT COUNT(*) FROM schema_version').pluck().get()).toBe(1);
+    expect(db.prepare('SELECT COUNT(*) FROM schema_version').pluck().get()).toBe(MIGRATIONS.length);
     db.close();
   });
 
@@ -167,6 +180,53 @@ describe('SQLite migrations', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ok'").pluck().get()).toBe(0);
     db.close();
+  });
+
+  it('upgrade a version 1 database without losing its history, pending raw bodies or dedupe keys', () => {
+    const path = join(dir, 'webhooks.db');
+    const old = new BetterSqlite3(path);
+    migrate(old, MIGRATIONS.filter((step) => step.version === 1));
+    const insert = old.prepare(
+      `INSERT INTO history (id, status, event_type, received_at_ms, entry, duplicates, processing, processing_state, raw_body)
+       VALUES (@id, @status, @eventType, @receivedAtMs, @entry, @duplicates, @processing, @state, @rawBody)`,
+    );
+    const row = (id: string, overrides: Parameters<typeof historyEntry>[1], rawBody: Buffer | null): Record<string, unknown> => {
+      const { duplicates, processing, ...rest } = historyEntry(id, overrides);
+      return {
+        id,
+        status: rest.status,
+        eventType: rest.eventType,
+        receivedAtMs: Date.parse(rest.receivedAt),
+        entry: JSON.stringify(rest),
+        duplicates,
+        processing: processing === null ? null : JSON.stringify(processing),
+        state: processing?.state ?? null,
+        rawBody,
+      };
+    };
+    insert.run(row('evt_done', { processing: { state: 'done', durationMs: 3 }, duplicates: 2 }, null));
+    insert.run(row('rej_1', { status: 'rejected', eventType: 'user.created' }, null));
+    insert.run(row('evt_pending', { eventType: 'order.paid' }, Buffer.from('{"raw":true}')));
+    const signature = 'v1,c2lnbmF0dXJlLXZhbHVl';
+    const remember = old.prepare('INSERT INTO dedupe (key, event_id, expires_at_ms) VALUES (?, ?, ?)');
+    remember.run('id:evt_pending', 'evt_pending', T0 + 60_000);
+    remember.run(`sig:${createHash('sha256').update(signature).digest('hex')}`, 'evt_pending', T0 + 60_000);
+    old.close();
+
+    const upgraded = openAt(path, { DEDUPE_TTL_SECONDS: '60' });
+    expect(upgraded.history.get('evt_done')).toEqual(historyEntry('evt_done', { processing: { state: 'done', durationMs: 3 }, duplicates: 2 }));
+    expect(upgraded.history.counts()).toEqual({ accepted: 2, rejected: 1 });
+    expect(upgraded.history.list({ limit: 10, eventType: 'user.created' }).items.map((e) => e.id)).toEqual(['rej_1', 'evt_done']);
+    const pending = upgraded.history.pendingProcessing();
+    expect(pending.map((e) => [e.id, e.rawBody.toString()])).toEqual([['evt_pending', '{"raw":true}']]);
+    expect(upgraded.dedupe.lookup(['id:evt_pending'], T0)).toBe('evt_pending');
+    expect(upgraded.dedupe.lookup([`sig:${signature}`], T0)).toBe('evt_pending');
+    expect(upgraded.dedupe.size()).toBe(2);
+
+    upgraded.history.setProcessing('evt_pending', { state: 'done', durationMs: 1 });
+    expect(upgraded.history.get('evt_pending')!.processing).toEqual({ state: 'done', durationMs: 1 });
+    expect(upgraded.history.pendingProcessing()).toEqual([]);
+    upgraded.close();
   });
 
   it('refuse a database whose schema is newer than the server', () => {
