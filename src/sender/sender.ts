@@ -12,6 +12,9 @@ import { decide, type AttemptResult } from './retry-policy';
 import { Semaphore } from './semaphore';
 import { signatureHeaders, type SendScheme } from './sign-headers';
 
+/** A response body this small (by its Content-Length) is read whole rather than streamed. */
+const SMALL_RESPONSE_BYTES = 64 * 1024;
+
 /** Bytes of a response body kept on the attempt record. */
 export const RESPONSE_PREVIEW_BYTES = 1024;
 
@@ -112,6 +115,9 @@ function errorMessage(error: unknown): string {
 /** Reads at most `limit` bytes of a response body as text, then lets the rest go. */
 async function readPreview(response: Response, limit: number): Promise<string> {
   if (!response.body) return '';
+  // Most receivers answer a few bytes with a Content-Length: read them whole, which is cheaper than a reader.
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared <= SMALL_RESPONSE_BYTES) return Buffer.from(await response.arrayBuffer()).subarray(0, limit).toString('utf8');
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
