@@ -68,6 +68,7 @@ describe('POST /webhook/history/:id/replay', () => {
     expect(sent['x-webhook-signature']).not.toBe(original['x-webhook-signature']);
     expect(sent['x-webhook-signature']).toBe(signNative(TEST_SECRET, sent['x-webhook-timestamp']!, ODD_BODY));
     expect(sent.host).toBeUndefined();
+    expect(sent['x-webhook-event']).toBe('order.paid');
   });
 
   it('signs in the Standard Webhooks scheme when asked', async () => {
