@@ -13,7 +13,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    // minLength 1: every line is written at once, and flush() waits for writes in flight (with 0 it returns at
+    // once, so the exit's synchronous flush could print the last lines before earlier ones).
+    destination ?? pino.destination({ dest: 1, sync: false, minLength: 1 }),
   );
 }
 
