@@ -147,6 +147,12 @@ describeWithChromium('the history page in Chromium', () => {
     await page.locator('#delivery-detail table.attempts tbody tr').first().waitFor();
     expect(await page.locator('#delivery-detail table.attempts').textContent()).toContain('200');
     await page.screenshot({ path: path.join(ARTIFACTS, 'deliveries-wide.png') });
+
+    // The delivery has ended: Retry starts a new series of attempts with the same event id.
+    await page.locator('#retry-delivery').click();
+    await page.locator('#delivery-detail table.attempts tbody tr:nth-child(2)').waitFor({ timeout: 5000 });
+    expect(await page.locator('#delivery-detail table.attempts tbody tr').count()).toBe(2);
+
     await new Promise<void>((r) => target.server.close(() => r()));
     expect(problems).toEqual([]);
   });

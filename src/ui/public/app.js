@@ -498,7 +498,33 @@
       el('h3', null, `Attempts (${d.attempts.length})`),
       d.attempts.length ? attemptsTable(d.attempts) : el('p', 'muted', 'No attempt has finished yet.'),
     );
+    // A delivery that has ended (or was interrupted by a restart) can be sent again: same event id, new attempts.
+    if (d.status !== 'pending' || d.interruptedAt) pane.append(retryForm(d));
     pane.hidden = false;
+  }
+
+  function retryForm(d) {
+    const button = el('button', null, 'Retry delivery');
+    button.type = 'button';
+    button.id = 'retry-delivery';
+    const result = el('p', 'result');
+    result.setAttribute('role', 'status');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      result.className = 'result muted';
+      result.textContent = 'Sending…';
+      try {
+        await api(`/webhook/deliveries/${encodeURIComponent(d.id)}/retry`, { method: 'POST' });
+        result.className = 'result';
+        result.textContent = 'A new series of attempts has started.';
+        void refreshDeliveries();
+      } catch (error) {
+        result.className = 'result error';
+        result.textContent = error.message;
+        button.disabled = false;
+      }
+    });
+    return el('div', 'retry', button, result);
   }
 
   async function refreshDeliveries() {
