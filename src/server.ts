@@ -150,11 +150,18 @@ async function main(): Promise<void> {
       void flushLogger(deps.logger).finally(() => process.exit(1));
     }, deps.config.shutdownTimeoutMs);
     force.unref();
-    void close().then(async () => {
-      deps.logger.info('stopped');
-      await flushLogger(deps.logger);
-      process.exit(0);
-    });
+    close().then(
+      async () => {
+        deps.logger.info('stopped');
+        await flushLogger(deps.logger);
+        process.exit(0);
+      },
+      async (error: unknown) => {
+        deps.logger.error({ err: error }, 'shutdown failed');
+        await flushLogger(deps.logger);
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

@@ -11,6 +11,8 @@ import { FifoMap } from '../collections/fifo-map';
 export interface RawBodyStore {
   set(id: string, body: Buffer): void;
   get(id: string): Buffer | undefined;
+  /** Forgets one body: its event was not stored after all. */
+  delete(id: string): void;
   clear(): void;
 }
 
@@ -51,7 +53,7 @@ export class RawBodyCache implements RawBodyStore {
     this.bytes = 0;
   }
 
-  private delete(id: string): void {
+  delete(id: string): void {
     const existing = this.bodies.get(id);
     if (existing) {
       this.bodies.delete(id);

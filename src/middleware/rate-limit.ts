@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
 import type { Now } from '../clock';
 import { AppError } from '../errors';
-import { embeddedIpv4 } from '../security/address-rules';
+import { canonicalIpv6, embeddedIpv4 } from '../security/address-rules';
 import type { ClientAddress } from './auth';
 import { FifoMap } from '../collections/fifo-map';
 
@@ -17,7 +17,7 @@ export function rateLimitKey(address: string): string {
   if (isIP(address) !== 6) return address;
   const v4 = embeddedIpv4(address);
   if (v4 !== undefined) return v4;
-  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const canonical = canonicalIpv6(address);
   const [head = '', tail = ''] = canonical.split('::');
   const left = head === '' ? [] : head.split(':');
   const right = tail === '' ? [] : tail.split(':');

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
+import { Deque } from '../collections/deque';
 import type { HistoryStore, ProcessingState } from '../history/store';
 import { noMetrics, type Metrics } from '../metrics/metrics';
 import type { HandlerRegistry, WebhookEvent } from './registry';
@@ -49,14 +50,13 @@ function describe(error: unknown): string {
 export function createProcessor(options: ProcessorOptions): Processor {
   const { registry, history, logger, now, concurrency, timeoutMs } = options;
   const metrics = options.metrics ?? noMetrics;
-  const queue: WebhookEvent[] = [];
-  let queueHead = 0;
+  const queue = new Deque<WebhookEvent>();
   let running = 0;
   let idleWaiters: (() => void)[] = [];
   let pumpScheduled = false;
 
   const settleIdle = (): void => {
-    if (running > 0 || queueHead < queue.length) return;
+    if (running > 0 || queue.length > 0) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -105,13 +105,17 @@ export function createProcessor(options: ProcessorOptions): Processor {
       metrics.processed('failed', durationMs);
       logger.warn({ eventId: event.id, eventType: event.eventType, error: message }, 'webhook processing failed');
     };
+    // A handler that gives up when its signal aborts may settle before the deadline rejects: still a timeout.
+    const raceDeadline = async (pending: PromiseLike<void>): Promise<void> => {
+      await Promise.race([pending, timeout()]);
+      if (controller?.signal.aborted) throw controller.signal.reason;
+    };
     const rest = async (from: number, pending: PromiseLike<void>): Promise<void> => {
       try {
-        await Promise.race([pending, timeout()]);
+        await raceDeadline(pending);
         for (let i = from; i < handlers.length; i += 1) {
-          if (controller?.signal.aborted) break;
           const result = handlers[i]!(event, context);
-          if (isThenable(result)) await Promise.race([result, timeout()]);
+          if (isThenable(result)) await raceDeadline(result);
         }
         succeed();
       } catch (error) {
@@ -145,14 +149,8 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   function pump(): void {
     pumpScheduled = false;
-    while (running < concurrency && queueHead < queue.length) {
-      const event = queue[queueHead]!;
-      queue[queueHead] = undefined as unknown as WebhookEvent;
-      queueHead += 1;
-      if (queueHead === queue.length) {
-        queue.length = 0;
-        queueHead = 0;
-      }
+    while (running < concurrency && queue.length > 0) {
+      const event = queue.shift()!;
       running += 1;
       const pending = run(event);
       if (pending === undefined) {
@@ -178,9 +176,9 @@ export function createProcessor(options: ProcessorOptions): Processor {
         setImmediate(pump);
       }
     },
-    pending: () => running + queue.length - queueHead,
+    pending: () => running + queue.length,
     onIdle() {
-      if (running === 0 && queueHead >= queue.length) return Promise.resolve();
+      if (running === 0 && queue.length === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };

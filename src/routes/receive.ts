@@ -158,13 +158,23 @@ export function receiveRouter(deps: AppDeps): Router {
     // The entry and its dedupe keys as one unit. Memory: done on return, answered at once. SQLite: the 200
     // (and processing) wait for the group commit holding this unit, one fsync shared by every request of the
     // turn; if the unit or that commit fails, 503 and nothing of it is kept.
-    const stored = guardStorage(() =>
-      storage.commit(() => {
-        history.add(entry, body);
-        dedupe.remember(keys, id, nowMs);
-      }),
-    );
-    if (stored instanceof Promise) return stored.then(accept, (error: unknown) => Promise.reject(storageError(error)));
+    // A unit that is not stored takes its raw body back out of the replay cache.
+    const forgetBody = (error: unknown): never => {
+      deps.rawBodies.delete(id);
+      throw error;
+    };
+    let stored: void | Promise<void>;
+    try {
+      stored = guardStorage(() =>
+        storage.commit(() => {
+          history.add(entry, body);
+          dedupe.remember(keys, id, nowMs);
+        }),
+      );
+    } catch (error) {
+      return forgetBody(error);
+    }
+    if (stored instanceof Promise) return stored.then(accept, (error: unknown) => forgetBody(storageError(error)));
     accept();
   };
 

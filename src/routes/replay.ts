@@ -24,7 +24,7 @@ const replayBody = z.strictObject(
  * `POST /webhook/history/:id/replay`: sends an accepted event's exact bytes to another URL as a new
  * delivery with the same event id, signed afresh (see docs/ui.md). Answers like `POST /webhook/send`.
  */
-export function replayRouter({ history, rawBodies, sender, config }: AppDeps): Router {
+export function replayRouter({ history, rawBodies, sender, config, destinations }: AppDeps): Router {
   const router = Router();
 
   router.post('/webhook/history/:id/replay', express.json({ limit: config.security.managementMaxBodyBytes }), async (req, res) => {
@@ -40,6 +40,8 @@ export function replayRouter({ history, rawBodies, sender, config }: AppDeps): R
     if (!body) {
       throw new ConflictError('history.body_unavailable', 'The exact body of this event is no longer kept (RAW_BODY_CACHE_BYTES); it cannot be replayed byte for byte.');
     }
+    // SEND_ALLOWED_HOSTS / SEND_BLOCK_PRIVATE: 400 destination.forbidden before anything is sent, as for send.
+    await destinations.check(options.url);
     const delivery = sender.send(replayRequest(entry, body, options));
     await answerDelivery(res, sender, delivery, wait);
   });

@@ -35,10 +35,19 @@ const lists = RANGES.map((range) => {
  * or NAT64 (`64:ff9b::7f00:1`) IPv6 address, which would otherwise smuggle a private IPv4 target past the
  * IPv6 rules.
  */
+/**
+ * An IPv6 address as the URL parser writes it: lower case, compressed, a dotted tail turned into hex. A zone
+ * id (`fe80::1%eth0`, which `isIP` accepts but the URL parser refuses) is dropped: it names an interface, not
+ * an address.
+ */
+export function canonicalIpv6(address: string): string {
+  const zone = address.indexOf('%');
+  return new URL(`http://[${zone < 0 ? address : address.slice(0, zone)}]/`).hostname.slice(1, -1);
+}
+
 export function embeddedIpv4(address: string): string | undefined {
   if (isIP(address) !== 6) return undefined;
-  // The URL parser canonicalizes IPv6 (lower case, compressed, dotted tail turned into hex).
-  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const canonical = canonicalIpv6(address);
   const match = /^(?:::ffff:|::|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
   if (!match) return undefined;
   const high = parseInt(match[1]!, 16);

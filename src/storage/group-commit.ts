@@ -152,6 +152,8 @@ export class GroupCommit implements Writes {
    */
   afterCommit(callback: () => void): void {
     if (this.scope) this.scope.push(callback);
+    // A `join` write has returned but rides on the open batch: what it wrote is not committed yet.
+    else if (this.batch) this.batch.afterCommit.push(callback);
     else callback();
   }
 

@@ -194,3 +194,18 @@ describe('HandlerRegistry', () => {
     expect(() => registry.onAny(undefined as unknown as EventHandler)).toThrow(TypeError);
   });
 });
+
+describe('a handler that gives up when its signal aborts', () => {
+  it('is recorded as timed out, and the handlers after it do not run', async () => {
+    const { post, deps } = testApp({ env: { PROCESSING_TIMEOUT_MS: '50' } });
+    const after = jest.fn();
+    deps.registry.on('polite', (_event, { signal }) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())));
+    deps.registry.on('polite', after);
+
+    await post('{"n":1}', { id: 'evt_polite', event: 'polite' });
+    await deps.processor.onIdle();
+
+    expect(deps.history.get('evt_polite')?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
+    expect(after).not.toHaveBeenCalled();
+  });
+});

@@ -30,6 +30,7 @@ describe('POST /webhook/receive when storage fails', () => {
     expect(res.headers['retry-after']).toBe('5');
     expect(JSON.stringify(res.body)).not.toContain('SQLITE_FULL');
     expect(deps.processor.pending()).toBe(0);
+    expect(deps.rawBodies.get('evt_1')).toBeUndefined(); // nothing kept for replay of an event that was not stored
   });
 
   it('does not remember the event as seen, so the sender’s retry is not taken for a duplicate', async () => {

@@ -137,6 +137,18 @@ describe('POST /webhook/history/:id/replay', () => {
     expect(deps.rawBodies.get('evt_orig')).toBeUndefined();
   });
 
+  it('answers 400 destination.forbidden, before anything is sent, for a destination the rules refuse', async () => {
+    const { fetch, requests } = recordingFetch();
+    const deps = makeDeps({ fetch, env: { SEND_ALLOWED_HOSTS: 'hooks.example.com' } });
+    await receive(deps, ODD_BODY);
+
+    const res = await request(createApp(deps)).post('/webhook/history/evt_orig/replay').send({ url: TARGET });
+
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('destination.forbidden');
+    expect(requests).toHaveLength(0);
+  });
+
   it('answers 400 naming the url when it is missing or not http(s)', async () => {
     const deps = makeDeps();
     await receive(deps, ODD_BODY);

@@ -55,3 +55,13 @@ describe('isLoopback', () => {
     expect(isLoopback(address)).toBe(expected);
   });
 });
+
+describe('IPv6 addresses with a zone id', () => {
+  it('are read without the zone, never a crash (isIP accepts them, the URL parser does not)', async () => {
+    const { isLoopback, embeddedIpv4 } = await import('../../src/security/address-rules');
+    const { rateLimitKey } = await import('../../src/middleware/rate-limit');
+    expect(isLoopback('fe80::1%eth0')).toBe(false);
+    expect(embeddedIpv4('::ffff:127.0.0.1%lo')).toBe('127.0.0.1');
+    expect(rateLimitKey('fe80::1:2:3:4%eth0')).toBe('fe80:0:0:0::/64');
+  });
+});

@@ -151,6 +151,18 @@ describe('Group commit on SQLite', () => {
     expect(storage.history.get('evt_a')!.processing).toEqual({ state: 'done', durationMs: 1 });
   });
 
+  it('tells after-commit listeners about a joined write only once the batch holding it is committed', async () => {
+    await storage.commit(receive('evt_a'));
+    const unit = storage.commit(receive('evt_b'));
+    const told: string[] = [];
+    storage.history.setProcessing('evt_a', { state: 'done', durationMs: 1 });
+    storage.afterCommit(() => told.push(`told; committed: ${committedIds().join()}`));
+
+    expect(told).toEqual([]);
+    await unit;
+    expect(told).toEqual(['told; committed: evt_a,evt_b']);
+  });
+
   it('commits what was joined to the open batch when the storage closes', () => {
     storage.history.add(historyEntry('evt_rejected', { status: 'rejected' }));
     storage.close();
