@@ -68,24 +68,46 @@ abstract class BaseStorage implements Storage {
 
   sweep(nowMs: number): { dedupe: number; history: number } {
     let dedupe = 0;
-    // In batches, so a large backlog of expired keys never blocks the event loop for long in one go.
+    // Every batch at once; the maintenance timer instead yields to the event loop between batches.
     for (let removed = this.dedupe.sweep(nowMs); removed > 0; removed = this.dedupe.sweep(nowMs)) dedupe += removed;
     return { dedupe, history: this.history.sweep(nowMs) };
   }
 
   startMaintenance({ now, logger, intervalMs = MAINTENANCE_INTERVAL_MS }: { now: Now; logger: Logger; intervalMs?: number }): () => void {
+    let stopped = false;
+    let running = false;
+    // One batch of expired dedupe keys per turn of the event loop (setImmediate between them), so a large
+    // backlog is worked off without holding requests up; then the history's retention.
     const tick = (): void => {
-      try {
-        const removed = this.sweep(now());
-        if (removed.dedupe > 0 || removed.history > 0) logger.debug({ removed }, 'storage sweep');
-      } catch (error) {
-        logger.error({ err: error }, 'storage sweep failed; will try again');
-      }
+      if (running || stopped) return;
+      running = true;
+      const nowMs = now();
+      let dedupe = 0;
+      const step = (): void => {
+        if (stopped) return;
+        try {
+          const removed = this.dedupe.sweep(nowMs);
+          dedupe += removed;
+          if (removed > 0) {
+            setImmediate(step);
+            return;
+          }
+          const history = this.history.sweep(nowMs);
+          if (dedupe > 0 || history > 0) logger.debug({ removed: { dedupe, history } }, 'storage sweep');
+        } catch (error) {
+          logger.error({ err: error }, 'storage sweep failed; will try again');
+        }
+        running = false;
+      };
+      step();
     };
     tick();
     const timer = setInterval(tick, intervalMs);
     timer.unref();
-    return () => clearInterval(timer);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
   }
 }
 
