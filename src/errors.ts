@@ -46,10 +46,3 @@ export class ConflictError extends AppError {
     super(409, code, message);
   }
 }
-
-/** A webhook that failed verification: 401 with one of the SPEC section 1 codes. */
-export class VerificationError extends AppError {
-  constructor(code: string, message: string) {
-    super(401, code, message);
-  }
-}

@@ -29,10 +29,6 @@ export class FifoMap<K, V> {
     return this.map.get(key)?.value;
   }
 
-  has(key: K): boolean {
-    return this.map.has(key);
-  }
-
   /** Sets `key` to `value` and makes it the newest entry. */
   set(key: K, value: V): void {
     this.seq += 1;

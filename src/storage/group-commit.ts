@@ -89,11 +89,6 @@ export class GroupCommit implements Writes {
     return this.commitCount;
   }
 
-  /** Whether a batch is open (written to, not yet committed). */
-  get open(): boolean {
-    return this.batch !== undefined;
-  }
-
   /** Runs `fn` as one unit of the open batch; resolves with its value once the batch is committed. */
   commit<T>(fn: () => T): Promise<T> {
     if (this.scope) return Promise.reject(new TypeError('commit() cannot run inside another unit; write directly instead'));

@@ -187,11 +187,6 @@ class SqliteStorage extends BaseStorage {
   }
 }
 
-/** The memory stores (`STORE=memory`). */
-export function createMemoryStorage(config: Config): Storage {
-  return new MemoryStorage(config);
-}
-
 /**
  * Opens the stores `config.store` names. For SQLite that opens, checks and migrates the database file, and
  * throws `StorageOpenError` (naming the path) when it cannot.
