@@ -89,7 +89,7 @@ export function createMetrics(sources: () => GaugeSources): Metrics {
   });
   const attemptDuration = new Histogram({
     name: 'webhook_delivery_attempt_duration_seconds',
-    help: 'Time one delivery attempt took, until the response headers or the error.',
+    help: 'Time one delivery attempt took, until the first 1 KB of the response body was read, or the error.',
     buckets: DURATION_BUCKETS,
     registers,
   });
