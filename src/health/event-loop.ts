@@ -22,7 +22,8 @@ export function startEventLoopMonitor(resolutionMs = 10): EventLoopMonitor {
   const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
   // The samples are the intervals between timer ticks, so an idle loop reads as the resolution: subtract it.
-  const delay = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, toMs(ns) - resolutionMs) : 0);
+  // Rounded to microseconds: more digits are noise of the subtraction, not information.
+  const delay = (ns: number): number => (Number.isFinite(ns) ? Math.round(Math.max(0, toMs(ns) - resolutionMs) * 1000) / 1000 : 0);
   return {
     snapshot: () => ({
       meanMs: delay(histogram.mean),
