@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { pageBefore } from '../collections/cursor';
 import { Deque } from '../collections/deque';
 import type { WebhookEvent } from '../processing/registry';
 import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from './store';
@@ -90,12 +90,6 @@ function* newestFirst(a: Generator<Slot>, b: Generator<Slot>): Generator<Slot> {
   }
 }
 
-function parseCursor(cursor: string | undefined): number {
-  if (cursor === undefined) return Number.POSITIVE_INFINITY;
-  if (!/^\d{1,15}$/.test(cursor)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this server issued' }]);
-  return Number(cursor);
-}
-
 export interface MemoryHistoryOptions {
   /** Accepted entries kept; the oldest are evicted first. */
   readonly limit: number;
@@ -161,7 +155,7 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   list(query: HistoryQuery): HistoryPage {
-    const before = parseCursor(query.cursor);
+    const before = pageBefore(query.cursor);
     const walk =
       query.status !== undefined
         ? this.lists[query.status].walk(query.eventType, before)

@@ -1,5 +1,5 @@
+import { pageBefore } from '../collections/cursor';
 import type { Database, Statement } from 'better-sqlite3';
-import { ValidationError } from '../errors';
 import type { WebhookEvent } from '../processing/registry';
 import { directWrites, type Writes } from '../storage/group-commit';
 import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from './store';
@@ -27,12 +27,6 @@ function toEntry(row: Row): HistoryEntry {
   entry.duplicates = row.duplicates;
   entry.processing = row.processing === null ? null : (JSON.parse(row.processing) as ProcessingState);
   return entry;
-}
-
-function parseCursor(cursor: string | undefined): number {
-  if (cursor === undefined) return Number.MAX_SAFE_INTEGER;
-  if (!/^\d{1,15}$/.test(cursor)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this server issued' }]);
-  return Number(cursor);
 }
 
 /**
@@ -152,7 +146,7 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   list(query: HistoryQuery): HistoryPage {
-    const before = parseCursor(query.cursor);
+    const before = pageBefore(query.cursor);
     const kind = query.status !== undefined ? (query.eventType !== undefined ? 'statusType' : 'status') : query.eventType !== undefined ? 'type' : 'all';
     // One row more than asked tells whether there is a next page.
     const rows = this.statements.pages[kind].all({ before, limit: query.limit + 1, status: query.status, eventType: query.eventType }) as Row[];

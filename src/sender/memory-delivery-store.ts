@@ -1,5 +1,5 @@
+import { pageBefore } from '../collections/cursor';
 import { FifoMap } from '../collections/fifo-map';
-import { ValidationError } from '../errors';
 import type { DeliveryContent, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliveryStore } from './delivery-store';
 
 /**
@@ -39,11 +39,7 @@ export class MemoryDeliveryStore implements DeliveryStore {
   }
 
   list(query: DeliveryQuery): DeliveryPage {
-    let before = Number.POSITIVE_INFINITY;
-    if (query.cursor !== undefined) {
-      if (!/^\d{1,15}$/.test(query.cursor)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this server issued' }]);
-      before = Number(query.cursor);
-    }
+    const before = pageBefore(query.cursor);
     const slots = [...this.records.values()];
     const items: DeliveryRecord[] = [];
     let lastSeq = 0;

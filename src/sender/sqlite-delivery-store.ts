@@ -1,5 +1,5 @@
+import { pageBefore } from '../collections/cursor';
 import type { Database, Statement } from 'better-sqlite3';
-import { ValidationError } from '../errors';
 import { directWrites, type Writes } from '../storage/group-commit';
 import { openSealed, sealSecret } from '../storage/seal';
 import type { DeliveryContent, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliveryStore } from './delivery-store';
@@ -105,11 +105,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   list(query: DeliveryQuery): DeliveryPage {
-    let before = Number.MAX_SAFE_INTEGER;
-    if (query.cursor !== undefined) {
-      if (!/^\d{1,15}$/.test(query.cursor)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this server issued' }]);
-      before = Number(query.cursor);
-    }
+    const before = pageBefore(query.cursor);
     const params = { before, limit: query.limit + 1, status: query.status };
     const rows = (query.status === undefined ? this.statements.pageAll.all(params) : this.statements.pageStatus.all(params)) as Row[];
     const more = rows.length > query.limit;
