@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import { replayRequest } from '../sender/replay';
 import { answerDelivery, wantsToWait } from './delivery-answer';
 import { httpUrl } from './send';
-import { parseInput } from './validate';
+import { integer, parseInput } from './validate';
 
 const replayBody = z.strictObject(
   {
@@ -13,8 +13,8 @@ const replayBody = z.strictObject(
     scheme: z.enum(['native', 'standard'], { error: 'must be "native" or "standard"' }).default('native'),
     preserveHeaders: z.boolean({ error: 'must be a boolean' }).default(false),
     secret: z.string().min(1, 'must be a non-empty string').optional(),
-    maxAttempts: z.number({ error: 'must be an integer from 1 to 100' }).int('must be an integer from 1 to 100').min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100').optional(),
-    timeoutMs: z.number({ error: 'must be an integer from 1 to 600000' }).int('must be an integer from 1 to 600000').min(1, 'must be an integer from 1 to 600000').max(600_000, 'must be an integer from 1 to 600000').optional(),
+    maxAttempts: integer(1, 100).optional(),
+    timeoutMs: integer(1, 600_000).optional(),
   },
   { error: 'the body must be a JSON object' },
 );
