@@ -16,6 +16,30 @@ export function safeEqual(expected: Buffer, given: Buffer): boolean {
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
+/** A signature value from a header: its text (the replay key) and its decoded digest. */
+export interface GivenSignature {
+  readonly text: string;
+  readonly digest: Buffer;
+}
+
+/**
+ * The given signature that matches the digest computed with any of `secrets` (rotation: every secret
+ * verifies), compared in constant time; undefined when none does. `expectedFor` returns undefined for a
+ * secret that cannot key this scheme, which is skipped.
+ */
+export function matchSignature(
+  secrets: readonly string[],
+  given: readonly GivenSignature[],
+  expectedFor: (secret: string) => Buffer | undefined,
+): GivenSignature | undefined {
+  for (const secret of secrets) {
+    const expected = expectedFor(secret);
+    if (!expected) continue;
+    for (const candidate of given) if (safeEqual(expected, candidate.digest)) return candidate;
+  }
+  return undefined;
+}
+
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 
 /** Decodes a 64-character hex digest, or returns undefined when `value` is not one. */

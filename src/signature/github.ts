@@ -1,5 +1,5 @@
 import { assertBody, assertSecret } from './arguments';
-import { decodeHexDigest, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
+import { decodeHexDigest, headerValue, hmacSha256, mismatch, matchSignature } from './crypto';
 import type { SignatureScheme } from './types';
 
 /**
@@ -28,11 +28,8 @@ export const githubScheme: SignatureScheme = {
     const value = headerValue(headers, GITHUB_HEADERS.signature) ?? '';
     const digest = value.startsWith('sha256=') ? decodeHexDigest(value.slice('sha256='.length)) : undefined;
     if (!digest) return mismatch('X-Hub-Signature-256 must be sha256=<64 hex digits>.');
-    for (const secret of secrets) {
-      if (safeEqual(hmacSha256(secret, body), digest)) {
-        return { ok: true, signature: `github:${digest.toString('hex')}` };
-      }
-    }
+    const match = matchSignature(secrets, [{ text: digest.toString('hex'), digest }], (secret) => hmacSha256(secret, body));
+    if (match) return { ok: true, signature: `github:${match.text}` };
     return mismatch('X-Hub-Signature-256 does not match the body for any configured secret.');
   },
 

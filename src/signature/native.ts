@@ -1,5 +1,5 @@
 import { assertBody, assertSecret, assertTimestampSeconds } from './arguments';
-import { checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
+import { checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, matchSignature } from './crypto';
 import type { SignatureScheme } from './types';
 
 /**
@@ -41,14 +41,8 @@ export const nativeScheme: SignatureScheme = {
     if (given.length === 0) {
       return mismatch('X-Webhook-Signature holds no sha256=<hex> value.');
     }
-    for (const secret of secrets) {
-      const expected = hmacSha256(secret, `${timestamp}.`, body);
-      for (const candidate of given) {
-        if (safeEqual(expected, candidate.digest)) {
-          return { ok: true, signature: `native:${candidate.text}`, timestamp: checked };
-        }
-      }
-    }
+    const match = matchSignature(secrets, given, (secret) => hmacSha256(secret, `${timestamp}.`, body));
+    if (match) return { ok: true, signature: `native:${match.text}`, timestamp: checked };
     return mismatch('X-Webhook-Signature does not match the body and timestamp for any configured secret.');
   },
 

@@ -1,5 +1,5 @@
 import { assertBody, assertSecret, assertTimestampSeconds } from './arguments';
-import { bodyString, checkTimestamp, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
+import { bodyString, checkTimestamp, headerValue, hmacSha256, mismatch, matchSignature } from './crypto';
 import type { HeaderBag, SignatureScheme } from './types';
 
 /**
@@ -81,16 +81,11 @@ export const standardScheme: SignatureScheme = {
       if (digest) given.push({ text, digest });
     }
     if (given.length === 0) return mismatch(`${prefix}signature holds no v1,<base64> value.`);
-    for (const secret of secrets) {
-      const key = parseStandardKey(secret);
-      if (!key) continue; // a malformed whsec_ secret verifies nothing; the other secrets still may
-      const expected = hmacSha256(key, `${msgId}.${timestamp}.`, body);
-      for (const candidate of given) {
-        if (safeEqual(expected, candidate.digest)) {
-          return { ok: true, signature: `standard:${candidate.text}`, timestamp: checked };
-        }
-      }
-    }
+    const match = matchSignature(secrets, given, (secret) => {
+      const key = parseStandardKey(secret); // a malformed whsec_ secret verifies nothing; the others still may
+      return key && hmacSha256(key, `${msgId}.${timestamp}.`, body);
+    });
+    if (match) return { ok: true, signature: `standard:${match.text}`, timestamp: checked };
     return mismatch(`${prefix}signature does not match the id, timestamp and body for any configured secret.`);
   },
 

@@ -1,5 +1,5 @@
 import { assertBody, assertSecret, assertTimestampSeconds } from './arguments';
-import { bodyString, checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, safeEqual } from './crypto';
+import { bodyString, checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, matchSignature } from './crypto';
 import type { SignatureScheme } from './types';
 
 /**
@@ -46,14 +46,8 @@ export const stripeScheme: SignatureScheme = {
     const checked = checkTimestamp(timestamp, 'Stripe-Signature t=', nowSeconds, toleranceSeconds);
     if (typeof checked !== 'number') return checked;
     if (given.length === 0) return mismatch('Stripe-Signature holds no v1=<hex> value.');
-    for (const secret of secrets) {
-      const expected = hmacSha256(secret, `${timestamp}.`, body);
-      for (const candidate of given) {
-        if (safeEqual(expected, candidate.digest)) {
-          return { ok: true, signature: `stripe:${candidate.text}`, timestamp: checked };
-        }
-      }
-    }
+    const match = matchSignature(secrets, given, (secret) => hmacSha256(secret, `${timestamp}.`, body));
+    if (match) return { ok: true, signature: `stripe:${match.text}`, timestamp: checked };
     return mismatch('Stripe-Signature does not match the timestamp and body for any configured secret.');
   },
 
