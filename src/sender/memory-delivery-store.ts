@@ -8,16 +8,19 @@ import type { DeliveryContent, DeliveryPage, DeliveryQuery, DeliveryRecord, Deli
  */
 export class MemoryDeliveryStore implements DeliveryStore {
   /** Insertion order is creation order. */
-  private readonly records = new Map<string, { seq: number; record: DeliveryRecord; content: DeliveryContent }>();
+  private readonly records = new Map<string, { seq: number; record: DeliveryRecord; content: DeliveryContent; counted: DeliveryStatus }>();
   /** Finished deliveries, oldest finished first: the ones evicted past `limit`. */
   private readonly finished = new FifoMap<string, true>();
   private seq = 0;
+  /** Kept as records are saved, so /healthz and each metrics scrape do not walk every record. */
+  private readonly tally: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0 };
 
   constructor(private readonly limit: number) {}
 
   create(record: DeliveryRecord, content: DeliveryContent): void {
     this.seq += 1;
-    this.records.set(record.id, { seq: this.seq, record, content });
+    this.records.set(record.id, { seq: this.seq, record, content, counted: record.status });
+    this.tally[record.status] += 1;
     this.save(record);
   }
 
@@ -26,12 +29,24 @@ export class MemoryDeliveryStore implements DeliveryStore {
   }
 
   save(record: DeliveryRecord): void {
+    // The sender changes the record in place; the status it had when last saved is what was counted.
+    const slot = this.records.get(record.id);
+    if (slot && slot.counted !== record.status) {
+      this.tally[slot.counted] -= 1;
+      this.tally[record.status] += 1;
+      slot.counted = record.status;
+    }
     if (record.status === 'pending') {
       this.finished.delete(record.id);
       return;
     }
     this.finished.set(record.id, true);
-    while (this.finished.size > this.limit) this.records.delete(this.finished.shift()![0]);
+    while (this.finished.size > this.limit) {
+      const [id] = this.finished.shift()!;
+      const evicted = this.records.get(id);
+      if (evicted) this.tally[evicted.counted] -= 1;
+      this.records.delete(id);
+    }
   }
 
   get(id: string): DeliveryRecord | undefined {
@@ -58,8 +73,6 @@ export class MemoryDeliveryStore implements DeliveryStore {
   }
 
   counts(): Record<DeliveryStatus, number> {
-    const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, failed: 0 };
-    for (const { record } of this.records.values()) counts[record.status] += 1;
-    return counts;
+    return { ...this.tally };
   }
 }

@@ -65,6 +65,9 @@ export function describeDeliveryStore(name: string, makeStore: (options: { limit
       store.save(changed);
       expect(store.get('d1')!.status).toBe('delivered');
       expect(store.counts()).toEqual({ pending: 0, delivered: 1, failed: 0 });
+      changed.status = 'pending'; // a retry starts a new series
+      store.save(changed);
+      expect(store.counts()).toEqual({ pending: 1, delivered: 0, failed: 0 });
     });
 
     it('lists newest first, pages with a cursor and filters by status', () => {
