@@ -33,8 +33,10 @@ export interface AppDeps {
   readonly dedupe: DedupeStore;
   readonly registry: HandlerRegistry;
   readonly processor: Processor;
-  /** Injectable for tests; the global `fetch` otherwise. */
+  /** Injectable for tests; otherwise undici's fetch through the destination guard (security/guarded-fetch.ts). */
   readonly fetch: FetchLike;
+  /** Closes the sender's pooled connections at shutdown (nothing to close for an injected fetch). */
+  readonly closeFetch: () => Promise<void>;
   readonly deliveries: DeliveryStore;
   readonly sender: Sender;
   /** The address a request comes from, for access control and rate limits; `req.ip` unless a test injects one. */
@@ -56,7 +58,7 @@ export interface AppDeps {
   readonly storage: Storage;
 }
 
-export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger'>>;
+export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger' | 'closeFetch'>>;
 
 export const newUuidId = (prefix: string): string => `${prefix}_${randomUUID().replaceAll('-', '')}`;
 
@@ -82,7 +84,8 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const rules = { allowedHosts: config.security.sendAllowedHosts, blockPrivate: config.security.sendBlockPrivate };
   const lookup = overrides.lookup ?? systemLookup;
   // Every connection the sender opens is checked against the destination rules at connect time.
-  const fetchImpl = overrides.fetch ?? createGuardedFetch(rules, lookup).fetch;
+  const guarded = overrides.fetch ? undefined : createGuardedFetch(rules, lookup);
+  const fetchImpl = overrides.fetch ?? guarded!.fetch;
   // Gauges read the stores at scrape time, hence the late-bound sources.
   const metrics: Metrics =
     overrides.metrics ??
@@ -115,6 +118,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     registry,
     processor,
     fetch: fetchImpl,
+    closeFetch: async () => guarded?.close(),
     deliveries,
     sender:
       overrides.sender ??

@@ -124,6 +124,7 @@ export async function start(
       await deps.sender.stop();
       await stopped;
       await deps.processor.onIdle();
+      await deps.closeFetch();
       monitor.stop();
       stopMaintenance();
       deps.storage.close();
