@@ -35,6 +35,8 @@ export interface HistoryFeed {
   since(seq: number): readonly FeedEvent[] | undefined;
   /** The newest sequence number published, 0 before the first. */
   readonly lastSeq: number;
+  /** False until a first subscriber: until then no client can resume, so nothing needs publishing in full. */
+  readonly listening: boolean;
   readonly subscriberCount: number;
   /** Closes every subscriber; later subscribers are closed at once. */
   close(): void;
@@ -120,6 +122,10 @@ export function createHistoryFeed(options: HistoryFeedOptions = {}): HistoryFeed
       const events: FeedEvent[] = [];
       for (let i = buffer.lastIndexBelow(after + 1, (e) => e.seq) + 1; i < buffer.length; i += 1) events.push(buffer.at(i)!);
       return events;
+    },
+
+    get listening() {
+      return everSubscribed;
     },
 
     get lastSeq() {

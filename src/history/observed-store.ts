@@ -62,6 +62,8 @@ export class ObservedHistoryStore implements HistoryStore {
   }
 
   private publishUpdate(id: string): void {
+    // Reading the entry back (a SELECT with SQLite) only pays when someone has listened to the feed.
+    if (!this.feed.listening) return;
     this.afterCommit(() => {
       const entry = this.store.get(id);
       if (entry) this.feed.publish('updated', id, entryUpdate(entry));

@@ -127,3 +127,30 @@ describe('.env.example', () => {
     }
   });
 });
+
+describe('ObservedHistoryStore', () => {
+  it('reads an entry back for an update only once the feed has a listener', async () => {
+    const { ObservedHistoryStore } = await import('../../src/history/observed-store');
+    const { MemoryHistoryStore } = await import('../../src/history/memory-store');
+    let reads = 0;
+    class CountingStore extends MemoryHistoryStore {
+      override get(id: string) {
+        reads += 1;
+        return super.get(id);
+      }
+    }
+    const feed = createHistoryFeed();
+    const store = new ObservedHistoryStore(new CountingStore({ limit: 10, rejectedLimit: 10 }), feed);
+    const entry = { id: 'e1', receivedAt: new Date(0).toISOString(), eventType: 't', scheme: 'native' as const, status: 'accepted' as const, verification: { ok: true, reason: null }, headers: {}, payload: {}, sizeBytes: 2, duplicates: 0, processing: { state: 'pending' as const } };
+    store.add(entry);
+
+    store.setProcessing('e1', { state: 'done', durationMs: 1 });
+    expect(reads).toBe(0);
+
+    const frames: string[] = [];
+    feed.subscribe({ onEvent: (event) => frames.push(event.name) });
+    store.recordDuplicate('e1');
+    expect(reads).toBe(1);
+    expect(frames).toEqual(['updated']);
+  });
+});
