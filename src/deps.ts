@@ -91,7 +91,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     overrides.metrics ??
     createMetrics(() => ({
       historyCounts: () => history.counts(),
-      pendingDeliveries: () => deliveries.counts().pending,
+      pendingDeliveries: async () => (await deliveries.counts()).pending,
       pendingProcessing: () => processor.pending(),
       storageCommits: () => storage.commits,
     }));

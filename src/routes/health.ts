@@ -5,13 +5,13 @@ import { VERSION } from '../version';
 /** `GET /healthz`: open to everyone (load balancers, uptime checks); counts only, no event data. */
 export function healthRouter({ history, deliveries, processor, now, startedAtMs, eventLoop }: AppDeps): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => {
+  router.get('/healthz', async (_req, res) => {
     res.set('Cache-Control', 'no-store').json({
       status: 'ok',
       version: VERSION,
       uptimeSeconds: Math.max(0, Math.floor((now() - startedAtMs) / 1000)),
       history: history.counts(),
-      deliveries: deliveries.counts(),
+      deliveries: await deliveries.counts(),
       processing: { pending: processor.pending() },
       eventLoopDelayMs: eventLoop ? eventLoop() : null,
     });

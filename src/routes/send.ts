@@ -40,7 +40,7 @@ export function sendRouter({ sender, destinations, config }: AppDeps): Router {
     const wait = wantsToWait(req);
     // SEND_ALLOWED_HOSTS / SEND_BLOCK_PRIVATE: 400 destination.forbidden before anything is sent.
     await destinations.check(body.url);
-    const delivery = sender.send({
+    const delivery = await sender.send({
       url: body.url,
       eventType: body.eventType,
       payload: body.payload,

@@ -36,7 +36,9 @@ export function startForwarding(options: ForwardOptions): () => void {
       }
       // Next turn, not here: this runs once the entry is committed, and with SQLite that is inside the group
       // commit's flush, where the delivery's own durable write (an fsync) would hold up every 200 of the batch.
-      setImmediate(() => sender.send(replayRequest(entry, body, { url })));
+      setImmediate(() => {
+        sender.send(replayRequest(entry, body, { url })).catch((error: unknown) => logger.error({ eventId: entry.id, url, err: error }, 'not forwarded: the delivery could not be stored'));
+      });
     },
   });
 }

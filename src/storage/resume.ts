@@ -5,10 +5,10 @@ import type { AppDeps } from '../deps';
  * and resumes the deliveries still pending in the outbox. With `STORE=memory` there are none. Called by
  * `server.ts` once the server listens.
  */
-export function resumePendingWork(deps: Pick<AppDeps, 'history' | 'processor' | 'sender' | 'logger'>): { events: number; deliveries: number } {
+export async function resumePendingWork(deps: Pick<AppDeps, 'history' | 'processor' | 'sender' | 'logger'>): Promise<{ events: number; deliveries: number }> {
   const events = deps.history.pendingProcessing();
   for (const event of events) deps.processor.enqueue(event);
-  const deliveries = deps.sender.resumePending();
+  const deliveries = await deps.sender.resumePending();
   if (events.length > 0 || deliveries > 0) {
     deps.logger.info({ events: events.length, deliveries }, 'resumed work left pending by the previous run');
   }

@@ -9,8 +9,8 @@ import { MemoryHistoryStore } from '../history/memory-store';
 import { SqliteHistoryStore } from '../history/sqlite-store';
 import type { HistoryStore } from '../history/store';
 import type { DeliveryStore } from '../sender/delivery-store';
-import { MemoryDeliveryStore } from '../sender/memory-delivery-store';
-import { SqliteDeliveryStore } from '../sender/sqlite-delivery-store';
+import { MemoryDeliveryStore } from './memory/delivery-store';
+import { SqliteDeliveryStore } from './sqlite/delivery-store';
 import { GroupCommit } from './group-commit';
 import { openSqliteDatabase } from './sqlite-database';
 

@@ -135,10 +135,10 @@ describe('Group commit on SQLite', () => {
 
   it('commits the open batch before a write that must be durable at once (the outbox)', async () => {
     const unit = storage.commit(receive('evt_a'));
-    storage.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), signAll: false });
+    const created = storage.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), signAll: false });
     expect(committedIds()).toEqual(['evt_a']);
-    await unit;
-    expect(storage.deliveries.get('dlv_1')?.id).toBe('dlv_1');
+    await Promise.all([unit, created]);
+    expect((await storage.deliveries.get('dlv_1'))?.id).toBe('dlv_1');
   });
 
   it('lets a processing outcome written while a batch is open ride on its COMMIT', async () => {
