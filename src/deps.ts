@@ -60,7 +60,11 @@ export interface AppDeps {
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger' | 'closeFetch'>>;
 
-export const newUuidId = (prefix: string): string => `${prefix}_${randomUUID().replaceAll('-', '')}`;
+/**
+ * `join` builds one flat string. A template around `replaceAll`'s result is a rope of strings instead: held as a
+ * Map key (the delivery outbox, the history) it costs about 280 B of heap against 90 (bench/pending-memory.js).
+ */
+export const newUuidId = (prefix: string): string => [prefix, '_', randomUUID().replaceAll('-', '')].join('');
 
 /**
  * The real collaborators for a configuration. Handlers come from `src/handlers.ts` unless a registry is
