@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { Now, Random, Sleep } from '../clock';
 import type { SendConfig } from '../config';
 import type { Metrics } from '../metrics/metrics';
-import { attemptDelivery, type FetchLike } from './attempt';
+import { attemptDelivery } from './attempt';
 import { currentSeries, type DeliveryContent, type DeliveryRecord, type DeliveryStore } from './delivery-store';
 import { decide } from './retry-policy';
 import { afterAttempt, finished, interrupted } from './transitions';
+import type { Transport } from './transport';
 
 /**
  * How long a claim outlives its attempt's timeout: time to write the outcome. Past it, another worker may take
@@ -18,7 +19,7 @@ export const SECRET_UNAVAILABLE =
   'the per-request secret of this delivery cannot be recovered: it was sealed under a WEBHOOK_SECRET that is no longer configured';
 
 export interface DeliveryLoopOptions {
-  readonly fetch: FetchLike;
+  readonly transport: Transport;
   readonly sleep: Sleep;
   readonly now: Now;
   readonly random: Random;
@@ -206,7 +207,7 @@ export class DeliveryLoop {
     let outcome;
     try {
       outcome = await attemptDelivery({
-        fetch: this.options.fetch,
+        transport: this.options.transport,
         now,
         metrics,
         record,

@@ -4,19 +4,21 @@ import type { SendConfig } from '../config';
 import { ConflictError, NotFoundError } from '../errors';
 import { noMetrics, type Metrics } from '../metrics/metrics';
 import { storageError } from '../storage/errors';
-import type { FetchLike } from './attempt';
 import { currentSeries, type DeliveryRecord, type DeliveryStore } from './delivery-store';
 import { DeliveryLoop, SECRET_UNAVAILABLE } from './delivery-loop';
 import { newDelivery, type SendRequest } from './envelope';
 import { newSeries } from './transitions';
+import { fetchTransport, type FetchLike, type Transport } from './transport';
 
-export type { FetchLike } from './attempt';
-export { RESPONSE_PREVIEW_BYTES } from './attempt';
+export type { FetchLike } from './transport';
+export { RESPONSE_PREVIEW_BYTES } from './transport';
 export type { SendRequest } from './envelope';
 
 export interface SenderOptions {
-  /** Injectable for tests; the real one is the global `fetch`. */
+  /** How attempts are sent when no `transport` is given: tests inject a fake fetch. */
   readonly fetch: FetchLike;
+  /** How attempts are sent; `fetchTransport(fetch)` by default. The server passes undici's (transport.ts). */
+  readonly transport?: Transport;
   /** The scheduler's one timer: waits until the earliest due time. */
   readonly sleep: Sleep;
   readonly now: Now;
@@ -69,6 +71,7 @@ export function createSender(options: SenderOptions): Sender {
   };
   const loop = new DeliveryLoop({
     ...options,
+    transport: options.transport ?? fetchTransport(options.fetch),
     metrics: options.metrics ?? noMetrics,
     instanceId: () => newId('clm'),
     onChange,
