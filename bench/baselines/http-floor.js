@@ -4,8 +4,8 @@
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
 const { verifyWebhook } = require('../../dist/signature/verify');
-const { MemoryHistoryStore } = require('../../dist/history/memory-store');
-const { MemoryDedupeStore } = require('../../dist/dedupe/memory-dedupe');
+const { MemoryHistoryStore } = require('../../dist/storage/memory/history-store');
+const { MemoryDedupeStore } = require('../../dist/storage/memory/dedupe-store');
 
 const secrets = [process.env.WEBHOOK_SECRET];
 const history = new MemoryHistoryStore({ limit: 1000, rejectedLimit: 500 });

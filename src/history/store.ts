@@ -1,14 +1,10 @@
 import type { WebhookEvent } from '../processing/registry';
+import type { ProcessingState, ProcessingStore } from '../processing/store';
 import type { SchemeName } from '../signature/types';
 
 export type HistoryStatus = 'accepted' | 'rejected';
 
-export interface ProcessingState {
-  readonly state: 'pending' | 'done' | 'failed';
-  readonly error?: string;
-  /** How long the handlers ran, in ms. */
-  readonly durationMs?: number;
-}
+export type { ProcessingState } from '../processing/store';
 
 /** One received request, as `GET /webhook/history` shows it (SPEC.md section 3). */
 export interface HistoryEntry {
@@ -50,7 +46,7 @@ export interface HistoryPage {
  * never evicts an accepted event. Synchronous on purpose: the in-memory store and SQLite
  * (better-sqlite3) both answer without I/O waits, and the receive path stays free of awaits.
  */
-export interface HistoryStore {
+export interface HistoryStore extends ProcessingStore {
   /**
    * Adds an entry; evicts the oldest of the same status when its list is full. `rawBody`, the verified
    * bytes, is kept while processing is pending, so `pendingProcessing` can hand the event to handlers again.
@@ -61,13 +57,7 @@ export interface HistoryStore {
   list(query: HistoryQuery): HistoryPage;
   /** Counts one more duplicate of an accepted entry; unknown ids are ignored. */
   recordDuplicate(id: string): void;
-  setProcessing(id: string, processing: ProcessingState): void;
   clear(): void;
-  /**
-   * Accepted events whose processing is still pending, oldest first: after a restart, the events that were
-   * acknowledged but not yet processed when the server stopped. (Always none for a fresh in-memory store.)
-   */
-  pendingProcessing(): WebhookEvent[];
   counts(): { readonly accepted: number; readonly rejected: number };
 }
 

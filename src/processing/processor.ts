@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
 import { Deque } from '../collections/deque';
-import type { HistoryStore, ProcessingState } from '../history/store';
 import { noMetrics, type Metrics } from '../metrics/metrics';
 import type { HandlerRegistry, WebhookEvent } from './registry';
+import type { ProcessingState, ProcessingStore } from './store';
 
 export interface ProcessorOptions {
   readonly registry: HandlerRegistry;
-  readonly history: HistoryStore;
+  /** Where outcomes are recorded: the history. */
+  readonly history: ProcessingStore;
   readonly logger: Logger;
   readonly now: Now;
   /** Events processed at once. */

@@ -1,11 +1,11 @@
 import bodyParser from 'body-parser';
 import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps';
-import { AppError } from '../errors';
+import { AppError, guardStorage, storageError } from '../errors';
 import type { HistoryEntry } from '../history/store';
 import { redactHeaders } from '../history/redact';
 import { toAppError } from '../middleware/error-handler';
-import { guardStorage, storageError } from '../storage/errors';
+
 import type { SignatureScheme } from '../signature/types';
 import { verifyWebhook } from '../signature/verify';
 

@@ -1,18 +1,9 @@
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
 import type { Config } from '../config';
-import { MemoryDedupeStore } from '../dedupe/memory-dedupe';
-import { SqliteDedupeStore } from '../dedupe/sqlite-dedupe';
 import type { DedupeStore } from '../dedupe/store';
-import { MemoryHistoryStore } from '../history/memory-store';
-import { SqliteHistoryStore } from '../history/sqlite-store';
 import type { HistoryStore } from '../history/store';
 import type { DeliveryStore } from '../sender/delivery-store';
-import { MemoryDeliveryStore } from '../sender/memory-delivery-store';
-import { SqliteDeliveryStore } from '../sender/sqlite-delivery-store';
-import { GroupCommit } from './group-commit';
-import { openSqliteDatabase } from './sqlite-database';
 
 /** How often expired dedupe keys and history past its retention are removed. */
 export const MAINTENANCE_INTERVAL_MS = 60_000;
@@ -51,11 +42,11 @@ export interface Storage {
   close(): void;
 }
 
-interface Sweepable {
+export interface Sweepable {
   sweep(nowMs: number): number;
 }
 
-abstract class BaseStorage implements Storage {
+export abstract class BaseStorage implements Storage {
   abstract readonly kind: Config['store'];
   abstract readonly history: HistoryStore & Sweepable;
   abstract readonly dedupe: DedupeStore & Sweepable;
@@ -111,88 +102,3 @@ abstract class BaseStorage implements Storage {
   }
 }
 
-class MemoryStorage extends BaseStorage {
-  readonly kind = 'memory' as const;
-  readonly history: MemoryHistoryStore;
-  readonly dedupe: MemoryDedupeStore;
-  readonly deliveries: MemoryDeliveryStore;
-
-  constructor(config: Config) {
-    super();
-    this.history = new MemoryHistoryStore({ limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit, retentionDays: config.historyRetentionDays });
-    this.dedupe = new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries });
-    this.deliveries = new MemoryDeliveryStore(config.deliveryLimit);
-  }
-
-  readonly commits = 0;
-
-  commit<T>(fn: () => T): T {
-    return fn();
-  }
-
-  transaction<T>(fn: () => T): T {
-    return fn();
-  }
-
-  afterCommit(callback: () => void): void {
-    callback();
-  }
-
-  close(): void {}
-}
-
-class SqliteStorage extends BaseStorage {
-  readonly kind = 'sqlite' as const;
-  readonly history: SqliteHistoryStore;
-  readonly dedupe: SqliteDedupeStore;
-  readonly deliveries: SqliteDeliveryStore;
-  private readonly writes: GroupCommit;
-
-  constructor(
-    readonly db: Database,
-    config: Config,
-  ) {
-    super();
-    // The history's cached counts may include rows a rollback took back: read again after any rollback.
-    this.writes = new GroupCommit(db, { onRollback: () => this.history.recount() });
-    this.history = new SqliteHistoryStore(
-      db,
-      { limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit, retentionDays: config.historyRetentionDays },
-      this.writes,
-    );
-    this.dedupe = new SqliteDedupeStore(db, { ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries }, this.writes);
-    this.deliveries = new SqliteDeliveryStore(db, { limit: config.deliveryLimit, secrets: () => config.secrets }, this.writes);
-  }
-
-  get commits(): number {
-    return this.writes.commits;
-  }
-
-  commit<T>(fn: () => T): Promise<T> {
-    return this.writes.commit(fn);
-  }
-
-  transaction<T>(fn: () => T): T {
-    return this.writes.now(fn);
-  }
-
-  afterCommit(callback: () => void): void {
-    this.writes.afterCommit(callback);
-  }
-
-  close(): void {
-    if (!this.db.open) return;
-    this.writes.flush(); // what was acknowledged as joined (processing outcomes) is kept
-    this.db.close();
-  }
-}
-
-/**
- * Opens the stores `config.store` names. For SQLite that opens, checks and migrates the database file, and
- * throws `StorageOpenError` (naming the path) when it cannot.
- */
-export function createStorage(config: Config, options: { sqlitePath?: string; database?: Database } = {}): Storage {
-  if (config.store === 'memory') return new MemoryStorage(config);
-  // `database`: one already opened with `openSqliteDatabase` (tests add a trigger or a constraint to it).
-  return new SqliteStorage(options.database ?? openSqliteDatabase(options.sqlitePath ?? config.sqlitePath), config);
-}

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { HandlerRegistry, type WebhookEvent } from '../../src/processing/registry';
 import { start } from '../../src/server';
 import { StorageOpenError } from '../../src/storage/errors';
-import { createStorage } from '../../src/storage/storage';
+import { createStorage } from '../../src/storage/create-storage';
 import { historyEntry } from '../contract/history-store';
 import { TEST_SECRET, testConfig } from '../helpers/deps';
 import { nativeHeaders } from '../helpers/sign';

@@ -131,7 +131,7 @@ describe('.env.example', () => {
 describe('ObservedHistoryStore', () => {
   it('reads an entry back for an update only once the feed has a listener', async () => {
     const { ObservedHistoryStore } = await import('../../src/history/observed-store');
-    const { MemoryHistoryStore } = await import('../../src/history/memory-store');
+    const { MemoryHistoryStore } = await import('../../src/storage/memory/history-store');
     let reads = 0;
     class CountingStore extends MemoryHistoryStore {
       override get(id: string) {

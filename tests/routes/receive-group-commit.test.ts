@@ -7,7 +7,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app';
 import type { AppDeps } from '../../src/deps';
 import type { Processor } from '../../src/processing/processor';
-import { createStorage } from '../../src/storage/storage';
+import { createStorage } from '../../src/storage/create-storage';
 import { fakeClock, makeDeps, testConfig } from '../helpers/deps';
 import { openPoisonedDatabase, POISON_COMMIT, POISON_WRITE } from '../helpers/poisoned-db';
 import { nativeHeaders } from '../helpers/sign';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { MemoryHistoryStore } from '../../src/history/memory-store';
+import { MemoryHistoryStore } from '../../src/storage/memory/history-store';
 import type { HistoryEntry } from '../../src/history/store';
 import { fakeClock, makeDeps } from '../helpers/deps';
 import { nativeHeaders } from '../helpers/sign';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
-import { directWrites, type Writes } from '../storage/group-commit';
-import type { DedupeStore } from './store';
+import { directWrites, type Writes } from './group-commit';
+import type { DedupeStore } from '../../dedupe/store';
 
 export interface SqliteDedupeOptions {
   /** How long a key is remembered, in seconds. */

@@ -1,7 +1,7 @@
-import { pageBefore } from '../collections/cursor';
-import { Deque } from '../collections/deque';
-import type { WebhookEvent } from '../processing/registry';
-import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from './store';
+import { pageBefore } from '../../paging';
+import { Deque } from '../../collections/deque';
+import type { WebhookEvent } from '../../processing/registry';
+import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
 
 interface Slot {
   /** Insertion order across both lists: sorts newest first and is the page cursor. */

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { ValidationError } from '../../src/errors';
-import { MemoryHistoryStore } from '../../src/history/memory-store';
-import type { HistoryQuery } from '../../src/history/store';
-import { historyEntry } from '../helpers/history';
+import { ValidationError } from '../../../src/errors';
+import { MemoryHistoryStore } from '../../../src/storage/memory/history-store';
+import type { HistoryQuery } from '../../../src/history/store';
+import { historyEntry } from '../../helpers/history';
 
 const ids = (store: MemoryHistoryStore, query: Partial<HistoryQuery> = {}): string[] =>
   store.list({ limit: 500, ...query }).items.map((e) => e.id);

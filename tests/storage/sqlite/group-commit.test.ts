@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { GroupCommit } from '../../src/storage/group-commit';
-import { openSqliteDatabase } from '../../src/storage/sqlite-database';
-import { createStorage, type Storage } from '../../src/storage/storage';
-import { deliveryRecord } from '../contract/delivery-store';
-import { historyEntry } from '../contract/history-store';
-import { testConfig } from '../helpers/deps';
-import { openPoisonedDatabase, POISON_COMMIT, POISON_WRITE } from '../helpers/poisoned-db';
+import { GroupCommit } from '../../../src/storage/sqlite/group-commit';
+import { openSqliteDatabase } from '../../../src/storage/sqlite/database';
+import { createStorage } from '../../../src/storage/create-storage';
+import type { Storage } from '../../../src/storage/storage';
+import { deliveryRecord } from '../../contract/delivery-store';
+import { historyEntry } from '../../contract/history-store';
+import { testConfig } from '../../helpers/deps';
+import { openPoisonedDatabase, POISON_COMMIT, POISON_WRITE } from '../../helpers/poisoned-db';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 

@@ -1,5 +1,5 @@
-import { FifoMap } from '../collections/fifo-map';
-import type { DedupeStore } from './store';
+import { FifoMap } from '../../collections/fifo-map';
+import type { DedupeStore } from '../../dedupe/store';
 
 export interface MemoryDedupeOptions {
   /** How long a key is remembered, in seconds. */

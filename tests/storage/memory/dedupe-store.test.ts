@@ -1,4 +1,4 @@
-import { MemoryDedupeStore } from '../../src/dedupe/memory-dedupe';
+import { MemoryDedupeStore } from '../../../src/storage/memory/dedupe-store';
 
 const T0 = 1_000_000;
 

@@ -2,14 +2,15 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { StorageOpenError } from '../../src/storage/errors';
+import { StorageOpenError } from '../../../src/storage/errors';
 import { createHash } from 'node:crypto';
-import { migrate, MIGRATIONS, schemaVersion, SCHEMA_VERSION } from '../../src/storage/migrations';
-import { openSqliteDatabase } from '../../src/storage/sqlite-database';
-import { createStorage, type Storage } from '../../src/storage/storage';
-import { deliveryRecord } from '../contract/delivery-store';
-import { historyEntry } from '../contract/history-store';
-import { testConfig } from '../helpers/deps';
+import { migrate, MIGRATIONS, schemaVersion, SCHEMA_VERSION } from '../../../src/storage/sqlite/migrations';
+import { openSqliteDatabase } from '../../../src/storage/sqlite/database';
+import { createStorage } from '../../../src/storage/create-storage';
+import type { Storage } from '../../../src/storage/storage';
+import { deliveryRecord } from '../../contract/delivery-store';
+import { historyEntry } from '../../contract/history-store';
+import { testConfig } from '../../helpers/deps';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 

@@ -1,8 +1,8 @@
-import { pageBefore } from '../collections/cursor';
+import { pageBefore } from '../../paging';
 import type { Database, Statement } from 'better-sqlite3';
-import type { WebhookEvent } from '../processing/registry';
-import { directWrites, type Writes } from '../storage/group-commit';
-import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from './store';
+import type { WebhookEvent } from '../../processing/registry';
+import { directWrites, type Writes } from './group-commit';
+import { DAY_MS, toWebhookEvent, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
 
 export interface SqliteHistoryOptions {
   /** Accepted entries kept; the oldest are evicted first. */
