@@ -75,8 +75,8 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const registry = overrides.registry ?? registerHandlers(new HandlerRegistry());
   // Every write to the history is published to the feed after the store has made it (see observed-store.ts).
   const feed = overrides.feed ?? createHistoryFeed({ onError: (err: unknown) => logger.error({ err }, 'history feed subscriber failed') });
-  // Published once the write is committed: with SQLite's group commit, after the batch's COMMIT.
-  const observedHistory = new ObservedHistoryStore(history, feed, (callback) => storage.afterCommit(callback));
+  // Published once the write is durable: with SQLite's group commit, after the batch's COMMIT.
+  const observedHistory = new ObservedHistoryStore(history, feed, (err: unknown) => logger.error({ err }, 'history feed publication failed'));
   const rawBodies = overrides.rawBodies ?? new RawBodyCache(config.rawBodyCacheBytes);
   const sleep = overrides.sleep ?? realSleep;
   const random = overrides.random ?? systemRandom;
@@ -146,7 +146,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     storage,
   };
   if (config.forwardUrl !== '') {
-    startForwarding({ url: config.forwardUrl, feed, history: observedHistory, rawBodies, sender: deps.sender, logger });
+    startForwarding({ url: config.forwardUrl, feed, rawBodies, sender: deps.sender, logger });
   }
   return deps;
 }

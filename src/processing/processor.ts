@@ -141,11 +141,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   /** A store that cannot be written must not stop the queue: the entry stays pending and runs again after a restart. */
   function record(event: WebhookEvent, state: ProcessingState): void {
-    try {
-      history.setProcessing(event.id, state);
-    } catch (error) {
-      logger.error({ eventId: event.id, err: error }, 'could not record the processing outcome');
-    }
+    history.setProcessing(event.id, state).catch((error: unknown) => logger.error({ eventId: event.id, err: error }, 'could not record the processing outcome'));
   }
 
   function pump(): void {

@@ -7,13 +7,13 @@ import type { ProcessingStore } from '../processing/store';
  * and resumes the deliveries still pending in the outbox. With `STORE=memory` there are none. Called by
  * `server.ts` once the server listens.
  */
-export function resumePendingWork(deps: {
+export async function resumePendingWork(deps: {
   readonly history: ProcessingStore;
   readonly processor: Pick<Processor, 'enqueue'>;
   readonly sender: { resumePending(): number };
   readonly logger: Logger;
-}): { events: number; deliveries: number } {
-  const events = deps.history.pendingProcessing();
+}): Promise<{ events: number; deliveries: number }> {
+  const events = await deps.history.pendingProcessing();
   for (const event of events) deps.processor.enqueue(event);
   const deliveries = deps.sender.resumePending();
   if (events.length > 0 || deliveries > 0) {

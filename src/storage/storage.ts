@@ -8,32 +8,26 @@ import type { DeliveryStore } from '../sender/delivery-store';
 /** How often expired dedupe keys and history past its retention are removed. */
 export const MAINTENANCE_INTERVAL_MS = 60_000;
 
-/** The three stores of one backend, and what they share. */
+/** Whether the store can write now; `reason` says why not (for `/healthz`). */
+export type StorageHealth = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * The three stores of one backend, and what they share. The stores' own contracts are beside their
+ * concepts (history/, dedupe/, processing/, sender/delivery-store.ts); each backend's folder here
+ * (memory/, sqlite/) implements them, with its schema and migrations.
+ */
 export interface Storage {
   readonly kind: Config['store'];
   readonly history: HistoryStore;
   readonly dedupe: DedupeStore;
   readonly deliveries: DeliveryStore;
-  /**
-   * Runs `fn` as one unit, all or nothing, and tells when it is durable. Memory: runs it and returns its value
-   * (nothing to wait for, so the caller can stay synchronous). SQLite: group commit (see `group-commit.ts`):
-   * `fn` runs at once in the open batch, and the promise resolves once the COMMIT holding it (one fsync for
-   * every unit of the turn) has succeeded; it rejects if `fn` throws (only this unit is rolled back) or if
-   * that COMMIT fails (the whole batch is).
-   */
-  commit<T>(fn: () => T): T | Promise<T>;
-  /**
-   * Runs `fn` as one unit, durable on return: with SQLite its own transaction and commit (any open batch is
-   * committed first); inside a `commit` unit, part of it.
-   */
-  transaction<T>(fn: () => T): T;
-  /**
-   * Runs `callback` once what is being written now is committed: at once with memory, or outside a unit;
-   * after the batch's COMMIT with SQLite, and never if it rolls back. The history feed publishes through it.
-   */
-  afterCommit(callback: () => void): void;
   /** COMMITs made so far (each an fsync with SQLite; always 0 with memory): for tests and metrics. */
   readonly commits: number;
+  /**
+   * Whether the store can write: after a failed write or COMMIT, not until a write succeeds again. While it
+   * is failing, each call tries a small write of its own, so it recovers without waiting for traffic.
+   */
+  health(): Promise<StorageHealth>;
   /** Removes expired dedupe keys and history past its retention; returns how many of each. */
   sweep(nowMs: number): { dedupe: number; history: number };
   /** Starts the timer that calls `sweep` (unref'd). Returns its stop function. Called by `server.ts`, never at import. */
@@ -51,10 +45,8 @@ export abstract class BaseStorage implements Storage {
   abstract readonly history: HistoryStore & Sweepable;
   abstract readonly dedupe: DedupeStore & Sweepable;
   abstract readonly deliveries: DeliveryStore;
-  abstract commit<T>(fn: () => T): T | Promise<T>;
-  abstract transaction<T>(fn: () => T): T;
-  abstract afterCommit(callback: () => void): void;
   abstract readonly commits: number;
+  abstract health(): Promise<StorageHealth>;
   abstract close(): void;
 
   sweep(nowMs: number): { dedupe: number; history: number } {

@@ -20,7 +20,7 @@ describe('processing received events', () => {
     await until(() => seen.length === 1);
 
     expect(res.body).toEqual({ received: true, id: 'evt_1', duplicate: false });
-    expect(deps.history.get('evt_1')?.processing).toEqual({ state: 'pending' });
+    expect((await deps.history.get('evt_1'))?.processing).toEqual({ state: 'pending' });
     gate.resolve();
     await deps.processor.onIdle();
 
@@ -32,7 +32,7 @@ describe('processing received events', () => {
       headers: expect.objectContaining({ 'x-webhook-signature': '[redacted]' }),
     });
     expect(seen[0]!.rawBody.equals(Buffer.from(BODY))).toBe(true);
-    expect(deps.history.get('evt_1')?.processing).toEqual({ state: 'done', durationMs: expect.any(Number) });
+    expect((await deps.history.get('evt_1'))?.processing).toEqual({ state: 'done', durationMs: expect.any(Number) });
   });
 
   it('does not run a handler registered for another type', async () => {
@@ -44,7 +44,7 @@ describe('processing received events', () => {
     await deps.processor.onIdle();
 
     expect(other).not.toHaveBeenCalled();
-    expect(deps.history.get('evt_1')?.processing?.state).toBe('done');
+    expect((await deps.history.get('evt_1'))?.processing?.state).toBe('done');
   });
 
   it('marks processing failed with the message of a handler that throws, and keeps serving', async () => {
@@ -58,9 +58,9 @@ describe('processing received events', () => {
     const next = await post('{"n":2}', { id: 'evt_next', event: 'user.created' });
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_boom')?.processing).toEqual({ state: 'failed', error: 'kaboom', durationMs: expect.any(Number) });
+    expect((await deps.history.get('evt_boom'))?.processing).toEqual({ state: 'failed', error: 'kaboom', durationMs: expect.any(Number) });
     expect(next.status).toBe(200);
-    expect(deps.history.get('evt_next')?.processing?.state).toBe('done');
+    expect((await deps.history.get('evt_next'))?.processing?.state).toBe('done');
     expect((await request(app).get('/webhook/history/evt_boom')).body).toMatchObject({ processing: { state: 'failed', error: 'kaboom' } });
   });
 
@@ -74,7 +74,7 @@ describe('processing received events', () => {
     await post(BODY, { id: 'evt_boom', event: 'boom' });
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_boom')?.processing).toMatchObject({ state: 'failed', error: 'async kaboom' });
+    expect((await deps.history.get('evt_boom'))?.processing).toMatchObject({ state: 'failed', error: 'async kaboom' });
   });
 
   it('cuts off a handler that hangs at PROCESSING_TIMEOUT_MS, aborts its signal, and processes the next event', async () => {
@@ -91,10 +91,10 @@ describe('processing received events', () => {
     await post('{"n":2}', { id: 'evt_fast', event: 'fast' });
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_hang')?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
+    expect((await deps.history.get('evt_hang'))?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
     expect(hungSignal?.aborted).toBe(true);
     expect(fast).toHaveBeenCalledTimes(1);
-    expect(deps.history.get('evt_fast')?.processing?.state).toBe('done');
+    expect((await deps.history.get('evt_fast'))?.processing?.state).toBe('done');
   });
 
   it('counts PROCESSING_TIMEOUT_MS for all of an event\'s handlers together, and skips the rest once cut off', async () => {
@@ -106,7 +106,7 @@ describe('processing received events', () => {
     await post('{"n":1}', { id: 'evt_slow', event: 'slow' });
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_slow')?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 60 ms' });
+    expect((await deps.history.get('evt_slow'))?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 60 ms' });
     expect(third).not.toHaveBeenCalled();
   });
 
@@ -122,7 +122,7 @@ describe('processing received events', () => {
 
     expect(seen).toBeInstanceOf(AbortSignal);
     expect(seen?.aborted).toBe(false);
-    expect(deps.history.get('evt_sync')?.processing?.state).toBe('done');
+    expect((await deps.history.get('evt_sync'))?.processing?.state).toBe('done');
   });
 
   it('never runs more than PROCESSING_CONCURRENCY events at once', async () => {
@@ -175,7 +175,7 @@ describe('processing received events', () => {
 });
 
 describe('HandlerRegistry', () => {
-  it("runs a type's own handlers before the catch-alls, in registration order", () => {
+  it("runs a type's own handlers before the catch-alls, in registration order", async () => {
     const first: EventHandler = () => {};
     const second: EventHandler = () => {};
     const any: EventHandler = () => {};
@@ -186,7 +186,7 @@ describe('HandlerRegistry', () => {
     expect(registry.handlersFor(null)).toEqual([any]);
   });
 
-  it('throws a TypeError for an empty event type or a handler that is not a function', () => {
+  it('throws a TypeError for an empty event type or a handler that is not a function', async () => {
     const registry = new HandlerRegistry();
 
     expect(() => registry.on('', () => {})).toThrow(TypeError);
@@ -205,7 +205,7 @@ describe('a handler that gives up when its signal aborts', () => {
     await post('{"n":1}', { id: 'evt_polite', event: 'polite' });
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_polite')?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
+    expect((await deps.history.get('evt_polite'))?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
     expect(after).not.toHaveBeenCalled();
   });
 });

@@ -85,7 +85,7 @@ describe('GET /webhook/history', () => {
 
   it('uses a default page size of 50', async () => {
     const t = testApp();
-    for (let i = 1; i <= 51; i += 1) t.deps.history.add(historyEntry({ id: `e${i}` }));
+    for (let i = 1; i <= 51; i += 1) await t.deps.history.add(historyEntry({ id: `e${i}` }));
 
     const page = await list(t);
 

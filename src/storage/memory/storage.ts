@@ -1,6 +1,8 @@
 import type { Config } from '../../config';
 import { MemoryDeliveryStore } from '../../sender/memory-delivery-store';
-import { BaseStorage } from '../storage';
+import { BaseStorage, type StorageHealth } from '../storage';
+
+const HEALTHY: Promise<StorageHealth> = Promise.resolve({ ok: true });
 import { MemoryDedupeStore } from './dedupe-store';
 import { MemoryHistoryStore } from './history-store';
 
@@ -11,25 +13,24 @@ export class MemoryStorage extends BaseStorage {
   readonly dedupe: MemoryDedupeStore;
   readonly deliveries: MemoryDeliveryStore;
 
-  constructor(config: Config) {
+  /** @param parts stores to use instead of new ones (tests pass failing ones); `history` writes its keys to `dedupe`. */
+  constructor(config: Config, parts: { history?: MemoryHistoryStore; dedupe?: MemoryDedupeStore } = {}) {
     super();
-    this.history = new MemoryHistoryStore({ limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit, retentionDays: config.historyRetentionDays });
-    this.dedupe = new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries });
+    this.dedupe = parts.dedupe ?? new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries });
+    this.history =
+      parts.history ??
+      new MemoryHistoryStore(
+        { limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit, retentionDays: config.historyRetentionDays, maxBytes: config.historyMaxBytes },
+        this.dedupe,
+      );
     this.deliveries = new MemoryDeliveryStore(config.deliveryLimit);
   }
 
   readonly commits = 0;
 
-  commit<T>(fn: () => T): T {
-    return fn();
-  }
-
-  transaction<T>(fn: () => T): T {
-    return fn();
-  }
-
-  afterCommit(callback: () => void): void {
-    callback();
+  /** Memory always takes a write. */
+  health(): Promise<StorageHealth> {
+    return HEALTHY;
   }
 
   close(): void {}

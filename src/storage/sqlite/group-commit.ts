@@ -9,6 +9,11 @@ export const MAX_BATCH_UNITS = 256;
 /** How a store makes a write: every SQLite store goes through one of these, so no write bypasses the batch. */
 export interface Writes {
   /**
+   * Runs `fn` as a unit of the open batch (or opens one) and resolves with its value once that batch is
+   * committed; rejects if `fn` throws (only this unit is rolled back) or the batch's COMMIT fails.
+   */
+  commit<T>(fn: () => T): Promise<T>;
+  /**
    * Durable on return: commits the open batch first (a write that must not ride on a batch that may still fail),
    * then runs `fn` in its own transaction. Inside a unit, it is part of that unit (a savepoint).
    */
@@ -24,7 +29,14 @@ export interface Writes {
 /** Each write in its own transaction (or savepoint): stores built without a `GroupCommit`, as in the contract tests. */
 export function directWrites(db: Database): Writes {
   const run = <T>(fn: () => T): T => db.transaction(fn)();
-  return { now: run, join: run };
+  const commit = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(run(fn));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  return { commit, now: run, join: run };
 }
 
 export interface GroupCommitOptions {
@@ -34,6 +46,10 @@ export interface GroupCommitOptions {
   readonly onRollback?: () => void;
   /** An after-commit callback threw; the others still run. */
   readonly onCallbackError?: (error: unknown) => void;
+  /** A write or a COMMIT failed (a full disk, an I/O error, a lost lock, a failing constraint). */
+  readonly onWriteFailed?: (error: unknown) => void;
+  /** A COMMIT succeeded: the database can be written. */
+  readonly onCommitted?: () => void;
 }
 
 interface Waiter {
@@ -131,11 +147,13 @@ export class GroupCommit implements Writes {
       }
     } catch (error) {
       this.options.onRollback?.();
+      this.options.onWriteFailed?.(error);
       throw error;
     } finally {
       this.scope = undefined;
     }
     this.commitCount += 1;
+    this.options.onCommitted?.();
     this.runAll(scope);
     return value;
   }
@@ -174,6 +192,7 @@ export class GroupCommit implements Writes {
       return;
     }
     this.commitCount += 1;
+    this.options.onCommitted?.();
     this.runAll(batch.afterCommit);
     for (const waiter of batch.waiters) waiter.resolve();
   }
@@ -206,6 +225,7 @@ export class GroupCommit implements Writes {
         this.failed(batch, error);
       } else {
         this.options.onRollback?.();
+        this.options.onWriteFailed?.(error);
       }
       throw error;
     } finally {
@@ -230,6 +250,7 @@ export class GroupCommit implements Writes {
 
   private failed(batch: Batch, error: unknown): void {
     this.options.onRollback?.();
+    this.options.onWriteFailed?.(error);
     for (const waiter of batch.waiters) waiter.reject(error);
   }
 
