@@ -1,10 +1,12 @@
 import { ValidationError } from '../../src/errors';
+import { entryWeight } from '../../src/history/query';
 import type { HistoryEntry, HistoryStatus, HistoryStore } from '../../src/history/store';
 
 export interface HistoryStoreOptions {
   readonly limit: number;
   readonly rejectedLimit: number;
   readonly retentionDays?: number;
+  readonly maxBytes?: number;
 }
 
 export type SweepingHistoryStore = HistoryStore & { sweep(nowMs: number): number };
@@ -209,6 +211,90 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       expect(store.sweep(T0)).toBe(2);
       expect(ids((await store.list({ limit: 10 })).items)).toEqual(['recent']);
       expect(await store.counts()).toEqual({ accepted: 1, rejected: 0 });
+    });
+
+    it('accepts an entry with its keys, and answers a later one under any of those keys as a duplicate of it', async () => {
+      const store = fresh();
+      expect(await store.accept(historyEntry('evt_1'), Buffer.from('{"n":1}'), ['id:evt_1', 'sig:abc'], T0)).toEqual({ stored: true });
+      const again = await store.accept(historyEntry('evt_other'), Buffer.from('{"n":1}'), ['id:evt_other', 'sig:abc'], T0 + 1000);
+      expect(again).toEqual({ stored: false, duplicateOf: 'evt_1', update: { id: 'evt_1', duplicates: 1, processing: { state: 'pending' } } });
+      expect(await store.get('evt_other')).toBeUndefined();
+      expect((await store.get('evt_1'))!.duplicates).toBe(1);
+      expect((await store.pendingProcessing()).map((e) => [e.id, e.rawBody.toString()])).toEqual([['evt_1', '{"n":1}']]);
+    });
+
+    it('answers an id already accepted as a duplicate even once its keys have expired', async () => {
+      const store = fresh();
+      await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:evt_1'], T0);
+      const later = await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:evt_1'], T0 + 400 * 86_400_000);
+      expect(later).toMatchObject({ stored: false, duplicateOf: 'evt_1' });
+      expect(await store.counts()).toEqual({ accepted: 1, rejected: 0 });
+    });
+
+    it('stores an event again once its keys have expired and its entry is gone', async () => {
+      const store = fresh({ limit: 1 });
+      await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['sig:abc'], T0);
+      await store.accept(historyEntry('evt_2'), Buffer.from('{}'), ['sig:def'], T0); // evicts evt_1
+      expect(await store.accept(historyEntry('evt_3'), Buffer.from('{}'), ['sig:abc'], T0 + 400 * 86_400_000)).toEqual({ stored: true });
+    });
+
+    it('stores one of two concurrent accepts with a key in common, and answers the other as its duplicate', async () => {
+      const store = fresh();
+      const [first, second] = await Promise.all([
+        store.accept(historyEntry('evt_a'), Buffer.from('{}'), ['id:same'], T0),
+        store.accept(historyEntry('evt_b'), Buffer.from('{}'), ['id:same'], T0),
+      ]);
+      expect(first).toEqual({ stored: true });
+      expect(second).toMatchObject({ stored: false, duplicateOf: 'evt_a' });
+      expect(ids((await store.list({ limit: 10 })).items)).toEqual(['evt_a']);
+    });
+
+    it('does not take a rejected entry with the same id for an earlier event', async () => {
+      const store = fresh();
+      await store.add(historyEntry('evt_1', { status: 'rejected' }));
+      expect(await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:evt_1'], T0)).toEqual({ stored: true });
+    });
+
+    it('filters by a prefix ending in .*, and by a plain value exactly', async () => {
+      const store = fresh();
+      for (const [id, eventType] of [['p1', 'invoice.paid'], ['x1', 'invoices'], ['p2', 'invoice.payment.failed'], ['n1', 'invoice'], ['o1', 'order.created'], ['z1', null]] as const) {
+        await store.add(historyEntry(id, { eventType }));
+      }
+      await store.add(historyEntry('r1', { eventType: 'invoice.voided', status: 'rejected' }));
+      expect(ids((await store.list({ limit: 10, eventType: 'invoice.*' })).items)).toEqual(['r1', 'p2', 'p1']);
+      expect(ids((await store.list({ limit: 10, eventType: 'invoice.*', status: 'accepted' })).items)).toEqual(['p2', 'p1']);
+      expect(ids((await store.list({ limit: 10, eventType: 'invoice' })).items)).toEqual(['n1']);
+      const first = await store.list({ limit: 1, eventType: 'invoice.*' });
+      expect(ids((await store.list({ limit: 10, eventType: 'invoice.*', cursor: first.nextCursor! })).items)).toEqual(['p2', 'p1']);
+    });
+
+    it('evicts the oldest accepted entries once their weight passes maxBytes, keeping rejected ones', async () => {
+      const entry = (id: string): HistoryEntry => historyEntry(id, { sizeBytes: 10_000 });
+      const store = fresh({ maxBytes: entryWeight(entry('x')) * 2 + 1 });
+      await store.add(historyEntry('rej', { status: 'rejected' }));
+      for (const id of ['a', 'b', 'c']) await store.add(entry(id));
+      expect(ids((await store.list({ limit: 10, status: 'accepted' })).items)).toEqual(['c', 'b']);
+      expect(await store.get('a')).toBeUndefined();
+      expect(await store.counts()).toEqual({ accepted: 2, rejected: 1 });
+    });
+
+    it('keeps the newest entry even when it alone weighs more than maxBytes', async () => {
+      const store = fresh({ maxBytes: 100 });
+      await store.add(historyEntry('small', { sizeBytes: 1 }));
+      await store.add(historyEntry('large', { sizeBytes: 5000 }));
+      expect(ids((await store.list({ limit: 10 })).items)).toEqual(['large']);
+    });
+
+    it('stops a page before the entry that would pass its maxBytes, with a cursor to the rest', async () => {
+      const store = fresh();
+      for (const id of ['a', 'b', 'c', 'd']) await store.add(historyEntry(id, { sizeBytes: 1000 }));
+      const weight = entryWeight(historyEntry('x', { sizeBytes: 1000 }));
+      const first = await store.list({ limit: 10, maxBytes: weight * 2 + 10 });
+      expect(ids(first.items)).toEqual(['d', 'c']);
+      const second = await store.list({ limit: 10, maxBytes: weight * 2 + 10, cursor: first.nextCursor! });
+      expect(ids(second.items)).toEqual(['b', 'a']);
+      expect(second.nextCursor).toBeNull();
+      expect(ids((await store.list({ limit: 10, maxBytes: 1 })).items)).toEqual(['d']);
     });
 
     it('keeps everything on sweep when the retention is 0', async () => {
