@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { systemNow, systemRandom, realSleep, type Now, type Random, type Sleep } from './clock';
+import { systemNow, systemRandom, systemTimers, realSleep, type Now, type Random, type Sleep, type Timers } from './clock';
 import type { Config } from './config';
 import type { DedupeStore } from './dedupe/store';
 import { createHistoryFeed, type HistoryFeed } from './history/feed';
@@ -28,6 +28,8 @@ export interface AppDeps {
   readonly now: Now;
   readonly sleep: Sleep;
   readonly random: Random;
+  /** The processor's timeouts; tests pass timers they move with their clock. */
+  readonly timers: Timers;
   /** A fresh unique id with a readable prefix: `evt_...`, `rej_...`, `dlv_...`. */
   readonly newId: (prefix: string) => string;
   readonly history: HistoryStore;
@@ -79,6 +81,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const observedHistory = new ObservedHistoryStore(history, feed, (err: unknown) => logger.error({ err }, 'history feed publication failed'));
   const rawBodies = overrides.rawBodies ?? new RawBodyCache(config.rawBodyCacheBytes);
   const sleep = overrides.sleep ?? realSleep;
+  const timers = overrides.timers ?? systemTimers;
   const random = overrides.random ?? systemRandom;
   const newId = overrides.newId ?? newUuidId;
   const deliveries = overrides.deliveries ?? storage.deliveries;
@@ -105,6 +108,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
       now,
       concurrency: config.processingConcurrency,
       timeoutMs: config.processingTimeoutMs,
+      timers,
       metrics,
     });
   const deps: AppDeps = {
@@ -113,6 +117,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     now,
     sleep,
     random,
+    timers,
     newId,
     history: observedHistory,
     dedupe: overrides.dedupe ?? storage.dedupe,

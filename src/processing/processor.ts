@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Now } from '../clock';
+import { systemTimers, type Now, type Timers } from '../clock';
 import { Deque } from '../collections/deque';
 import { noMetrics, type Metrics } from '../metrics/metrics';
 import type { HandlerRegistry, WebhookEvent } from './registry';
@@ -15,6 +15,8 @@ export interface ProcessorOptions {
   readonly concurrency: number;
   /** Per-event limit on all of its handlers together, in ms. */
   readonly timeoutMs: number;
+  /** Where the timeout is set: real timers unless a test passes its own, moved with its clock. */
+  readonly timers?: Timers;
   /** Counts outcomes and durations; none when absent. */
   readonly metrics?: Pick<Metrics, 'processed'>;
 }
@@ -50,6 +52,7 @@ function describe(error: unknown): string {
  */
 export function createProcessor(options: ProcessorOptions): Processor {
   const { registry, history, logger, now, concurrency, timeoutMs } = options;
+  const timers = options.timers ?? systemTimers;
   const metrics = options.metrics ?? noMetrics;
   const queue = new Deque<WebhookEvent>();
   let running = 0;
@@ -73,7 +76,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const startedAt = now();
     const handlers = registry.handlersFor(event.eventType);
     let controller: AbortController | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: unknown;
     let deadline: Promise<never> | undefined;
     const context = {
       logger,
@@ -84,7 +87,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const timeout = (): Promise<never> => {
       if (!deadline) {
         deadline = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
+          timer = timers.setTimeout(() => {
             const error = new HandlerTimeout(timeoutMs);
             (controller ??= new AbortController()).abort(error);
             reject(error);
@@ -122,7 +125,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
       } catch (error) {
         fail(error);
       } finally {
-        clearTimeout(timer);
+        if (timer !== undefined) timers.clearTimeout(timer);
       }
     };
 

@@ -2,6 +2,15 @@ import request from 'supertest';
 import { HandlerRegistry, type EventHandler, type WebhookEvent } from '../../src/processing/registry';
 import { testApp } from '../helpers/app';
 import { deferred, nextTurn, until } from '../helpers/async';
+import { fakeClock } from '../helpers/deps';
+import { fakeTimers } from '../helpers/timers';
+
+/** An app whose processor times out on timers the test moves with the clock: no real waits. */
+function appOnFakeTime(env: Record<string, string>): ReturnType<typeof testApp> & { timers: ReturnType<typeof fakeTimers> } {
+  const clock = fakeClock();
+  const timers = fakeTimers(clock);
+  return { ...testApp({ env, now: clock.now, timers }), timers };
+}
 
 const BODY = JSON.stringify({ userId: '123' });
 
@@ -78,7 +87,7 @@ describe('processing received events', () => {
   });
 
   it('cuts off a handler that hangs at PROCESSING_TIMEOUT_MS, aborts its signal, and processes the next event', async () => {
-    const { post, deps } = testApp({ env: { PROCESSING_TIMEOUT_MS: '50', PROCESSING_CONCURRENCY: '1' } });
+    const { post, deps, timers } = appOnFakeTime({ PROCESSING_TIMEOUT_MS: '50', PROCESSING_CONCURRENCY: '1' });
     let hungSignal: AbortSignal | undefined;
     deps.registry.on('hang', (_event, { signal }) => {
       hungSignal = signal;
@@ -89,6 +98,12 @@ describe('processing received events', () => {
 
     await post('{"n":1}', { id: 'evt_hang', event: 'hang' });
     await post('{"n":2}', { id: 'evt_fast', event: 'fast' });
+    await until(() => hungSignal !== undefined);
+    timers.advance(49);
+    await nextTurn();
+    expect(hungSignal?.aborted).toBe(false);
+    expect(fast).not.toHaveBeenCalled();
+    timers.advance(1);
     await deps.processor.onIdle();
 
     expect((await deps.history.get('evt_hang'))?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
@@ -98,12 +113,20 @@ describe('processing received events', () => {
   });
 
   it('counts PROCESSING_TIMEOUT_MS for all of an event\'s handlers together, and skips the rest once cut off', async () => {
-    const { post, deps } = testApp({ env: { PROCESSING_TIMEOUT_MS: '60' } });
-    const slow = (): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, 40));
+    const { post, deps, timers } = appOnFakeTime({ PROCESSING_TIMEOUT_MS: '60' });
+    let started = 0;
+    const slow = (): Promise<void> => {
+      started += 1;
+      return new Promise<void>((resolve) => timers.setTimeout(resolve, 40));
+    };
     const third = jest.fn();
     deps.registry.on('slow', slow).on('slow', slow).on('slow', third);
 
     await post('{"n":1}', { id: 'evt_slow', event: 'slow' });
+    await until(() => started === 1);
+    timers.advance(40); // the first ends; the second starts with 20 ms left of the event's 60
+    await until(() => started === 2);
+    timers.advance(20);
     await deps.processor.onIdle();
 
     expect((await deps.history.get('evt_slow'))?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 60 ms' });
@@ -197,12 +220,18 @@ describe('HandlerRegistry', () => {
 
 describe('a handler that gives up when its signal aborts', () => {
   it('is recorded as timed out, and the handlers after it do not run', async () => {
-    const { post, deps } = testApp({ env: { PROCESSING_TIMEOUT_MS: '50' } });
+    const { post, deps, timers } = appOnFakeTime({ PROCESSING_TIMEOUT_MS: '50' });
     const after = jest.fn();
-    deps.registry.on('polite', (_event, { signal }) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())));
+    let waiting = false;
+    deps.registry.on('polite', (_event, { signal }) => {
+      waiting = true;
+      return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+    });
     deps.registry.on('polite', after);
 
     await post('{"n":1}', { id: 'evt_polite', event: 'polite' });
+    await until(() => waiting);
+    timers.advance(50);
     await deps.processor.onIdle();
 
     expect((await deps.history.get('evt_polite'))?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
