@@ -48,7 +48,7 @@ export interface GroupCommitOptions {
   readonly onCallbackError?: (error: unknown) => void;
   /** A write or a COMMIT failed (a full disk, an I/O error, a lost lock, a failing constraint). */
   readonly onWriteFailed?: (error: unknown) => void;
-  /** A COMMIT succeeded: the database can be written. */
+  /** A COMMIT of at least one write succeeded: the database can be written. */
   readonly onCommitted?: () => void;
 }
 
@@ -192,7 +192,8 @@ export class GroupCommit implements Writes {
       return;
     }
     this.commitCount += 1;
-    this.options.onCommitted?.();
+    // A batch whose units all failed commits nothing: no proof that the database takes writes.
+    if (batch.units > 0) this.options.onCommitted?.();
     this.runAll(batch.afterCommit);
     for (const waiter of batch.waiters) waiter.resolve();
   }
