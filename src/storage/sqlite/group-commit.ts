@@ -44,8 +44,6 @@ export interface GroupCommitOptions {
   readonly maxUnits?: number;
   /** After any rollback (a unit's or a batch's): caches of row counts read the tables again. */
   readonly onRollback?: () => void;
-  /** An after-commit callback threw; the others still run. */
-  readonly onCallbackError?: (error: unknown) => void;
   /** A write or a COMMIT failed (a full disk, an I/O error, a lost lock, a failing constraint). */
   readonly onWriteFailed?: (error: unknown) => void;
   /** A COMMIT of at least one write succeeded: the database can be written. */
@@ -60,7 +58,6 @@ interface Waiter {
 interface Batch {
   units: number;
   readonly waiters: Waiter[];
-  readonly afterCommit: (() => void)[];
   timer?: NodeJS.Immediate;
 }
 
@@ -73,13 +70,15 @@ interface Batch {
  * succeeded; if it fails, the whole batch is rolled back and every promise rejects.
  *
  * The connection is shared, so between the first unit and the COMMIT every statement on it runs inside the
- * batch. Stores therefore write through `now` (commits the batch first) or `join` (rides on it); reads in
- * that window see the batch's uncommitted rows, which is why a duplicate answer waits for the batch too.
+ * batch. Stores therefore write through `commit` (a unit of the batch, resolved at its COMMIT: every
+ * write of the asynchronous contracts), `now` (commits the batch first: the outbox) or `join` (rides on it
+ * and returns at once); reads in that window see the batch's uncommitted rows, which is why a duplicate's
+ * answer (a unit too) waits for the batch.
  */
 export class GroupCommit implements Writes {
   private batch: Batch | undefined;
-  /** After-commit callbacks of the unit (or `now` transaction) running at this moment. */
-  private scope: (() => void)[] | undefined;
+  /** True while a unit (or a `now` transaction) runs: writes made then are part of it. */
+  private scope = false;
   private commitCount = 0;
   private readonly maxUnits: number;
   private readonly sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement>;
@@ -133,8 +132,7 @@ export class GroupCommit implements Writes {
     if (this.scope) return this.savepoint(fn);
     // A callback run by a flush may open a new batch (join); commit until none is open.
     while (this.batch) this.flush();
-    const scope: (() => void)[] = [];
-    this.scope = scope;
+    this.scope = true;
     let value: T;
     try {
       this.sql.begin.run();
@@ -150,24 +148,11 @@ export class GroupCommit implements Writes {
       this.options.onWriteFailed?.(error);
       throw error;
     } finally {
-      this.scope = undefined;
+      this.scope = false;
     }
     this.commitCount += 1;
     this.options.onCommitted?.();
-    this.runAll(scope);
     return value;
-  }
-
-  /**
-   * Runs `callback` once what is being written now is committed: at once when no unit is running; dropped if
-   * the unit or its batch rolls back. The history feed publishes through it, so no reader is told about an
-   * event that is then rolled back.
-   */
-  afterCommit(callback: () => void): void {
-    if (this.scope) this.scope.push(callback);
-    // A `join` write has returned but rides on the open batch: what it wrote is not committed yet.
-    else if (this.batch) this.batch.afterCommit.push(callback);
-    else callback();
   }
 
   /** Commits the open batch now (also called by its `setImmediate`, by `now`, and before closing). */
@@ -194,13 +179,12 @@ export class GroupCommit implements Writes {
     this.commitCount += 1;
     // A batch whose units all failed commits nothing: no proof that the database takes writes.
     if (batch.units > 0) this.options.onCommitted?.();
-    this.runAll(batch.afterCommit);
     for (const waiter of batch.waiters) waiter.resolve();
   }
 
   private begin(): Batch {
     this.sql.begin.run();
-    const batch: Batch = { units: 0, waiters: [], afterCommit: [] };
+    const batch: Batch = { units: 0, waiters: [] };
     batch.timer = setImmediate(() => {
       if (this.batch === batch) this.flush();
     });
@@ -208,13 +192,11 @@ export class GroupCommit implements Writes {
     return batch;
   }
 
-  /** Runs `fn` in a savepoint of `batch`; its after-commit callbacks join the batch's if it succeeds. */
+  /** Runs `fn` in a savepoint of `batch`: only this unit is rolled back if it throws. */
   private unit<T>(batch: Batch, fn: () => T): T {
-    const scope: (() => void)[] = [];
-    this.scope = scope;
+    this.scope = true;
     try {
       const value = this.savepoint(fn);
-      batch.afterCommit.push(...scope);
       batch.units += 1;
       return value;
     } catch (error) {
@@ -230,7 +212,7 @@ export class GroupCommit implements Writes {
       }
       throw error;
     } finally {
-      this.scope = undefined;
+      this.scope = false;
     }
   }
 
@@ -253,15 +235,5 @@ export class GroupCommit implements Writes {
     this.options.onRollback?.();
     this.options.onWriteFailed?.(error);
     for (const waiter of batch.waiters) waiter.reject(error);
-  }
-
-  private runAll(callbacks: readonly (() => void)[]): void {
-    for (const callback of callbacks) {
-      try {
-        callback();
-      } catch (error) {
-        this.options.onCallbackError?.(error);
-      }
-    }
   }
 }
