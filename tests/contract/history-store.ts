@@ -213,6 +213,16 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       expect(await store.counts()).toEqual({ accepted: 1, rejected: 0 });
     });
 
+    it('answers a write with the entry\'s changed fields, so the feed never reads the entry back', async () => {
+      const store = fresh();
+      await store.add(historyEntry('evt'));
+      expect(await store.recordDuplicate('evt')).toEqual({ id: 'evt', duplicates: 1, processing: { state: 'pending' } });
+      expect(await store.setProcessing('evt', { state: 'done', durationMs: 2 })).toEqual({ id: 'evt', duplicates: 1, processing: { state: 'done', durationMs: 2 } });
+      expect(await store.recordDuplicate('evt')).toEqual({ id: 'evt', duplicates: 2, processing: { state: 'done', durationMs: 2 } });
+      expect(await store.setProcessing('unknown', { state: 'done' })).toBeUndefined();
+      expect(await store.recordDuplicate('unknown')).toBeUndefined();
+    });
+
     it('accepts an entry with its keys, and answers a later one under any of those keys as a duplicate of it', async () => {
       const store = fresh();
       expect(await store.accept(historyEntry('evt_1'), Buffer.from('{"n":1}'), ['id:evt_1', 'sig:abc'], T0)).toEqual({ stored: true });

@@ -177,7 +177,7 @@ describe('SQLite migrations', () => {
 
   it('leave the version unchanged when a step fails', async () => {
     const db = new BetterSqlite3(':memory:');
-    expect(() => migrate(db, [{ version: 1, description: 'bad', sql: 'CREATE TABLE ok (x); NOT SQL' }])).toThrow();
+    expect(() => migrate(db, [{ version: 1, description: 'bad', sql: 'CREATE TABLE ok (x); NOT SQL' }])).toThrow(/syntax error/);
     expect(schemaVersion(db)).toBe(0);
     expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ok'").pluck().get()).toBe(0);
     db.close();
