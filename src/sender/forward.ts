@@ -36,7 +36,7 @@ export function startForwarding(options: ForwardOptions): () => void {
       }
       // Next turn, not here: this runs once the entry is committed, and with SQLite that is inside the group
       // commit's flush, where the delivery's own durable write (an fsync) would hold up every 200 of the batch.
-      setImmediate(() => sender.send(replayRequest(entry, body, { url })));
+      setImmediate(() => sender.send({ ...replayRequest(entry, body, { url }), source: { kind: 'forward', historyId: entry.id } }));
     },
   });
 }

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app';
 import { resolvePublicDir } from '../../src/ui/assets';
 import { makeDeps } from '../helpers/deps';
+import { clientFromHeader } from '../helpers/security';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 
@@ -102,5 +103,49 @@ describe('resolvePublicDir', () => {
 
   it('gives undefined when neither holds the page', () => {
     expect(resolvePublicDir(mkdtempSync(path.join(tmpdir(), 'ui-')))).toBeUndefined();
+  });
+});
+
+describe('GET /ui/config, what the page shows in its empty state', () => {
+  const TOKEN = 'a-long-enough-admin-token-0123456789';
+
+  it('gives a browser on this machine the receive path and the signing secret, so the ready command works as pasted', async () => {
+    const res = await request(createApp(makeDeps({ env: { WEBHOOK_SECRET: 'first-secret,second-secret' } }))).get('/ui/config');
+
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ receivePath: '/webhook/receive', forwardUrl: null, secret: 'first-secret', secretGenerated: false });
+  });
+
+  it('never gives the secret to a page opened from another machine, even with the admin token', async () => {
+    const app = createApp(makeDeps({ env: { ADMIN_TOKEN: TOKEN }, clientAddress: clientFromHeader }));
+
+    const res = await request(app).get('/ui/config').set('x-test-client', '192.0.2.7').set('Authorization', `Bearer ${TOKEN}`);
+
+    expect(res.status).toBe(200);
+    expect(res.body.secret).toBeNull();
+  });
+
+  it('never gives the secret to a loopback request that names another host (DNS rebinding)', async () => {
+    const app = createApp(makeDeps({ env: { ADMIN_TOKEN: TOKEN } }));
+
+    const res = await request(app).get('/ui/config').set('Host', 'attacker.example:3005').set('Authorization', `Bearer ${TOKEN}`);
+
+    expect(res.status).toBe(200);
+    expect(res.body.secret).toBeNull();
+  });
+
+  it('is behind the same guard as the page', async () => {
+    const app = createApp(makeDeps({ env: { ADMIN_TOKEN: TOKEN }, clientAddress: clientFromHeader }));
+
+    const res = await request(app).get('/ui/config').set('x-test-client', '192.0.2.7');
+
+    expect(res.status).toBe(401);
+  });
+
+  it('names FORWARD_URL when it is set, for the replay form', async () => {
+    const res = await request(createApp(makeDeps({ env: { FORWARD_URL: 'http://localhost:4000/fwd' } }))).get('/ui/config');
+
+    expect(res.body.forwardUrl).toBe('http://localhost:4000/fwd');
   });
 });
