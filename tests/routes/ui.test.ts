@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -6,6 +6,9 @@ import { createApp } from '../../src/app';
 import { resolvePublicDir } from '../../src/ui/assets';
 import { makeDeps } from '../helpers/deps';
 import { clientFromHeader } from '../helpers/security';
+
+const PUBLIC_DIR = path.join(__dirname, '../../src/ui/public');
+const moduleFiles = (): string[] => readdirSync(PUBLIC_DIR).filter((f) => f.endsWith('.js')).sort();
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 
@@ -17,7 +20,7 @@ describe('the history page', () => {
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.text).toContain('<script src="/ui/app.js" defer></script>');
+    expect(res.text).toContain('<script type="module" src="/ui/main.js"></script>');
   });
 
   it('holds no inline script, inline style or inline event handler that the policy would block', async () => {
@@ -29,22 +32,38 @@ describe('the history page', () => {
     expect(res.text).not.toMatch(/\son[a-z]+=/i);
   });
 
-  it('serves its script and stylesheet from /ui/', async () => {
+  it('serves every module it imports, and its stylesheet, from /ui/ with a type a browser runs as a module', async () => {
     const app = createApp(makeDeps());
-
-    const script = await request(app).get('/ui/app.js');
+    const seen = new Set<string>();
+    const pending = ['main.js'];
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const script = await request(app).get(`/ui/${file}`);
+      expect(script.status).toBe(200);
+      // Browsers refuse a module served with a type that is not JavaScript.
+      expect(script.headers['content-type']).toMatch(/^(text|application)\/javascript/);
+      for (const [, imported] of script.text.matchAll(/from '\.\/([a-z-]+\.js)'/g)) pending.push(imported!);
+    }
     const style = await request(app).get('/ui/app.css');
 
-    expect(script.status).toBe(200);
-    expect(script.headers['content-type']).toMatch(/javascript/);
+    expect([...seen].sort()).toEqual(moduleFiles());
     expect(style.status).toBe(200);
     expect(style.headers['content-type']).toMatch(/^text\/css/);
   });
 
-  it('puts payload data on the page with textContent only, never innerHTML', () => {
-    const script = readFileSync(path.join(__dirname, '../../src/ui/public/app.js'), 'utf8');
+  it('keeps each module under 300 lines', () => {
+    for (const file of moduleFiles()) {
+      expect([file, readFileSync(path.join(PUBLIC_DIR, file), 'utf8').split('\n').length < 300]).toEqual([file, true]);
+    }
+  });
 
-    expect(script).not.toMatch(/\.innerHTML\s*=|\.outerHTML\s*=|insertAdjacentHTML|document\.write/);
+  it('puts payload data on the page with text nodes only, never innerHTML', () => {
+    for (const file of moduleFiles()) {
+      const script = readFileSync(path.join(PUBLIC_DIR, file), 'utf8');
+      expect(script).not.toMatch(/\.innerHTML\s*=|\.outerHTML\s*=|insertAdjacentHTML|document\.write/);
+    }
   });
 });
 
