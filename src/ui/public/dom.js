@@ -23,12 +23,12 @@ export function link(text, hash, className) {
 }
 
 /**
- * A dotted or underscored name (`customer.subscription.trial_will_end`) with a break opportunity after each
- * separator, so a narrow column wraps it between words rather than mid-word.
+ * A dotted name (`customer.subscription.trial_will_end`) with a break opportunity after each dot (and slash or
+ * colon), so a narrow column wraps it between its parts rather than mid-word; `_` and `-` join words, so no break.
  */
 export function breakable(text) {
   const span = el('span', 'breakable');
-  for (const part of String(text).split(/(?<=[._\-/:])/)) span.append(part, el('wbr'));
+  for (const part of String(text).split(/(?<=[./:])/)) span.append(part, el('wbr'));
   return span;
 }
 
