@@ -99,10 +99,35 @@ describeWithChromium('the history page at 1280x800 and 390x844', () => {
       const title = await page.evaluate<{ top: number; bottom: number }>(rect('#detail-title'));
       await page.screenshot({ path: path.join(ARTIFACTS, `detail-${size.name}.png`) });
 
+      const live = await page.evaluate<{ top: number; bottom: number }>(rect('#live'));
+      const heading = await page.evaluate<{ top: number; bottom: number }>(rect('header.bar h1'));
+      await page.evaluate('window.scrollTo(0, 0)');
+      const headerAtTop = await page.evaluate<{ top: number; bottom: number }>(rect('header.bar'));
+
+      // The top bar is one line: "live" sits beside the title, never wrapped below it.
+      expect(Math.abs((live.top + live.bottom) / 2 - (heading.top + heading.bottom) / 2)).toBeLessThan(8);
+      expect(headerAtTop.bottom - headerAtTop.top).toBeLessThan(64);
       expect(title.top).toBeGreaterThanOrEqual(Math.max(header.bottom, 0));
       expect(title.bottom).toBeLessThanOrEqual(size.viewport.height);
       expect(await page.locator('#detail-title').textContent()).toBe('invoice.payment_failed');
     });
+  });
+
+  it('copies the id and the body with their Copy buttons', async () => {
+    const page = await browser.newPage({ viewport: SIZES[0].viewport, permissions: ['clipboard-read', 'clipboard-write'] });
+    pages.push(page);
+    await page.goto(`${running.url}/#/event/evt_01JF3QC9F1`);
+    await page.locator('#detail pre.code').waitFor();
+
+    await page.locator('#detail button[data-copy="the id"]').click();
+    await page.locator('#detail button[data-copy="the id"]', { hasText: 'Copied' }).waitFor();
+    const id = await page.evaluate<string>('navigator.clipboard.readText()');
+    await page.locator('#detail button[data-copy="the body"]').click();
+    await page.locator('#detail button[data-copy="the body"]', { hasText: 'Copied' }).waitFor();
+    const body = await page.evaluate<string>('navigator.clipboard.readText()');
+
+    expect(id).toBe('evt_01JF3QC9F1');
+    expect(JSON.parse(body)).toEqual({ orderId: 'ord_5531', items: 3, carrier: 'UPS', tracking: '1Z999AA10123456784' });
   });
 
   it('restores the filters from the URL, matches a prefix, and says "no match" rather than "empty"', async () => {
