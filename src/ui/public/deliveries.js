@@ -46,7 +46,7 @@ function attemptsTable(attempts) {
         el('td', 'num', String(a.number)),
         el('td', 'num series', String(a.series)),
         timeCell(a.startedAt),
-        el('td', 'num', `${a.durationMs} ms`),
+        el('td', 'num took', `${a.durationMs} ms`),
         el('td', 'result', a.statusCode !== undefined ? statusBadge(a.statusCode) : el('span', 'error', a.error || '')),
         el('td', 'response', a.responseBody ? a.responseBody.slice(0, 200) : ''),
       ),
