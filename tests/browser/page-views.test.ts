@@ -130,6 +130,33 @@ describeWithChromium('the history page at 1280x800 and 390x844', () => {
     expect(JSON.parse(body)).toEqual({ orderId: 'ord_5531', items: 3, carrier: 'UPS', tracking: '1Z999AA10123456784' });
   });
 
+  it('keeps a webhook that arrives while the list is loading', async () => {
+    const page = await browser.newPage({ viewport: SIZES[0].viewport });
+    pages.push(page);
+    let release!: () => void;
+    let fetched!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const listComputed = new Promise<void>((resolve) => (fetched = resolve));
+    await page.route('**/webhook/history?*', async (route) => {
+      // The list's answer is computed before the webhook below is sent, and reaches the page after it.
+      const response = await route.fetch();
+      fetched();
+      await held;
+      await route.fulfill({ response });
+    });
+    await page.goto(`${running.url}/`);
+    await page.locator('#live[data-state="live"]').waitFor();
+    await listComputed;
+
+    await postNative(running.url, 'order.created', { orderId: 'ord_race' }, 'evt_during_load');
+    await page.locator('tr[data-id="evt_during_load"]').waitFor();
+    release();
+    await page.locator('tr[data-id="evt_01JF3QC9F1"]').waitFor();
+
+    expect(await page.locator('tr[data-id="evt_during_load"]').count()).toBe(1);
+    expect(await page.locator('#rows tr').first().getAttribute('data-id')).toBe('evt_during_load');
+  });
+
   it('restores the filters from the URL, matches a prefix, and says "no match" rather than "empty"', async () => {
     const page = await open(SIZES[0], '/?event=invoice.*&status=accepted');
     expect(await page.locator('#filter-event').inputValue()).toBe('invoice.*');

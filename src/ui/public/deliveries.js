@@ -8,7 +8,7 @@ const PAGE_SIZE = 50;
 const MAX_ROWS = 500;
 const TITLE_ID = 'delivery-detail-title';
 
-const state = { active: false, records: new Map(), selected: null, status: '', nextCursor: null, loadSerial: 0 };
+const state = { active: false, records: new Map(), selected: null, status: '', nextCursor: null, loadSerial: 0, arrivedDuringLoad: null };
 
 /** Where a delivery came from, with a link to the history entry it re-sends. */
 function sourceOf(d) {
@@ -112,24 +112,33 @@ function showStates() {
 
 async function loadList(more) {
   const serial = ++state.loadSerial;
+  // The stream may change a delivery while the page is on its way: the newer record wins.
+  if (!more) state.arrivedDuringLoad = new Map();
   try {
     const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (state.status) params.set('status', state.status);
     if (more && state.nextCursor) params.set('cursor', state.nextCursor);
     const page = await api(`/webhook/deliveries?${params}`);
     if (serial !== state.loadSerial || !state.active) return;
+    let items = page.items;
     if (!more) {
+      const arrived = state.arrivedDuringLoad || new Map();
+      state.arrivedDuringLoad = null;
+      const listed = new Set(items.map((d) => d.id));
+      const fresh = [...arrived.values()].filter((d) => !listed.has(d.id) && (!state.status || d.status === state.status)).reverse();
+      items = [...fresh, ...items.map((d) => arrived.get(d.id) || d)];
       state.records.clear();
-      rows.replaceAll(page.items);
+      rows.replaceAll(items);
     } else {
-      for (const d of page.items) rows.upsert(d, 'bottom');
+      for (const d of items) rows.upsert(d, 'bottom');
     }
-    for (const d of page.items) state.records.set(d.id, d);
+    for (const d of items) state.records.set(d.id, d);
     state.nextCursor = page.nextCursor;
     if (state.selected) rows.select(state.selected);
     $('delivery-error').hidden = true;
     showStates();
   } catch (error) {
+    if (serial === state.loadSerial) state.arrivedDuringLoad = null;
     $('delivery-error').textContent = `Could not load deliveries: ${error.message}`;
     $('delivery-error').hidden = false;
   }
@@ -163,6 +172,10 @@ function close() {
 /** A delivery was created or changed: its row and its open detail follow, only while the view is shown. */
 export function onDelivery(d) {
   if (!state.active) return;
+  if (state.arrivedDuringLoad) {
+    state.arrivedDuringLoad.delete(d.id); // re-inserted: the Map keeps the order of the latest change
+    state.arrivedDuringLoad.set(d.id, d);
+  }
   const matching = !state.status || d.status === state.status;
   if (state.records.has(d.id) || matching) {
     const isNew = !state.records.has(d.id);

@@ -21,6 +21,8 @@ const state = {
   filters: { event: '', status: '' },
   suggestions: new Set(),
   loadSerial: 0,
+  /** Entries the stream brought while a fresh load was on its way: the page may predate them. */
+  arrivedDuringLoad: null,
   config: {},
 };
 
@@ -86,13 +88,18 @@ function prune() {
 
 async function loadList(more) {
   const serial = ++state.loadSerial;
+  if (!more) state.arrivedDuringLoad = [];
   try {
     const page = await api(listQuery(state.filters, PAGE_SIZE, more ? state.nextCursor : undefined));
     if (serial !== state.loadSerial) return; // a newer filter won
     if (!more) {
       state.entries.clear();
       state.cursors.clear();
-      rows.replaceAll(page.items);
+      const listed = new Set(page.items.map((entry) => entry.id));
+      const arrived = (state.arrivedDuringLoad || []).filter((entry) => !listed.has(entry.id) && matches(state.filters, entry));
+      state.arrivedDuringLoad = null;
+      rows.replaceAll([...arrived.reverse(), ...page.items]);
+      for (const entry of arrived) state.entries.set(entry.id, entry);
     } else {
       for (const entry of page.items) rows.upsert(entry, 'bottom');
     }
@@ -108,6 +115,7 @@ async function loadList(more) {
     $('list-error').hidden = true;
     showStates();
   } catch (error) {
+    if (serial === state.loadSerial) state.arrivedDuringLoad = null;
     $('list-error').textContent = `Could not load the history: ${error.message}`;
     $('list-error').hidden = false;
   }
@@ -168,6 +176,7 @@ function close() {
 
 export function onEntry(entry) {
   noteSuggestions(entry);
+  if (state.arrivedDuringLoad) state.arrivedDuringLoad.push(entry);
   if (!matches(state.filters, entry)) return; // not shown, so not kept
   const isNew = !state.entries.has(entry.id);
   state.entries.set(entry.id, entry);
