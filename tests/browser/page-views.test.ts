@@ -130,6 +130,22 @@ describeWithChromium('the history page at 1280x800 and 390x844', () => {
     expect(JSON.parse(body)).toEqual({ orderId: 'ord_5531', items: 3, carrier: 'UPS', tracking: '1Z999AA10123456784' });
   });
 
+  it('updates only the rows that changed: an update patches its row, a new webhook adds one, the rest stay as they are', async () => {
+    const page = await open(SIZES[0]);
+    await page.locator('tr[data-id="evt_01JF3QA2D4"]').waitFor();
+    await page.evaluate("document.querySelectorAll('#rows tr').forEach((row) => { row.dataset.marked = 'yes'; })");
+    const before = await page.locator('#rows tr').count();
+
+    await postNative(running.url, 'user.created', { userId: 'usr_2041', email: 'dana@example.com', plan: 'starter' }, 'evt_01JF3Q8Z1A'); // a duplicate
+    await page.locator('tr[data-id="evt_01JF3Q8Z1A"] .badge', { hasText: '+1 dup' }).waitFor();
+    await postNative(running.url, 'user.updated', { userId: 'usr_2041' }, 'evt_row_new');
+    await page.locator('tr[data-id="evt_row_new"]').waitFor();
+
+    expect(await page.locator('#rows tr').count()).toBe(before + 1);
+    expect(await page.locator('#rows tr:not([data-marked])').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))).toEqual(['evt_row_new']);
+    expect(await page.locator('tr[data-id="evt_01JF3Q8Z1A"]').getAttribute('data-marked')).toBe('yes');
+  });
+
   it('keeps a webhook that arrives while the list is loading', async () => {
     const page = await browser.newPage({ viewport: SIZES[0].viewport });
     pages.push(page);
@@ -256,6 +272,7 @@ describeWithChromium('the history page at 1280x800 and 390x844', () => {
     await target.close();
   });
 
+  // Last in this file: it clears the history the other tests read.
   it('shows, on an empty history, the full receive URL and a command that works as pasted', async () => {
     await fetch(`${running.url}/webhook/history`, { method: 'DELETE' });
     const page = await open(SIZES[1]);

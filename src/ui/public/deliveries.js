@@ -28,7 +28,7 @@ const rows = keyedRows($('delivery-rows'), {
     el('td', 'status', statusBadge(d.status)),
     el('td', 'num attempts', String(d.attempts.length)),
   ],
-  signature: (d) => [d.status, d.attempts.length, d.nextAttemptAt].join('\u0000'),
+  signature: (d) => JSON.stringify([d.status, d.attempts.length, d.nextAttemptAt]),
   label: (d) => `${d.eventType || 'no type'} to ${d.url}, ${d.status}, ${d.attempts.length} attempts`,
   open: (id) => {
     location.hash = `#/deliveries/${encodeURIComponent(id)}`;

@@ -42,7 +42,7 @@ const rows = keyedRows($('rows'), {
     el('td', 'status', statusBadge(entry.status), entry.duplicates > 0 ? el('span', 'badge', `+${entry.duplicates} dup`) : null, processingBadge(entry)),
     el('td', 'num size', formatSize(entry.sizeBytes)),
   ],
-  signature: (e) => [e.eventType, e.status, e.scheme, e.sizeBytes, e.duplicates, e.processing && e.processing.state].join('\u0000'),
+  signature: (e) => JSON.stringify([e.eventType, e.status, e.scheme, e.sizeBytes, e.duplicates, e.processing && e.processing.state]),
   label: (e) => `${e.eventType || 'no type'}, ${e.status}, ${formatTime(e.receivedAt)}`,
   open: (id) => {
     location.hash = `#/event/${encodeURIComponent(id)}`;
