@@ -2,7 +2,7 @@
 import { el, formatSize } from './dom.js';
 
 /** Larger bodies are shown as plain text: tens of thousands of spans make the page slow to open and scroll. */
-export const HIGHLIGHT_LIMIT_CHARS = 200_000;
+export const HIGHLIGHT_LIMIT_CHARS = 200 * 1024;
 export const REDACTED = '[redacted]';
 
 function renderJson(value, indent, out) {
@@ -64,7 +64,7 @@ export function bodyView(payload) {
     return [pre];
   }
   pre.textContent = text;
-  const notice = el('p', 'notice', `Shown without syntax highlighting: this body is ${formatSize(text.length)} pretty-printed, and highlighting stops above ${formatSize(HIGHLIGHT_LIMIT_CHARS)} to keep the page fast.`);
+  const notice = el('p', 'notice', `Shown without syntax highlighting: this body is ${formatSize(text.length)} pretty-printed, and highlighting stops above ${HIGHLIGHT_LIMIT_CHARS / 1024} KB to keep the page fast.`);
   notice.setAttribute('role', 'note');
   return [notice, pre];
 }

@@ -68,7 +68,7 @@ function showStates() {
   if (none && filtered) $('no-match-what').textContent = describe(state.filters);
   $('rows').closest('table').hidden = rows.size === 0;
   $('more').hidden = !state.nextCursor;
-  $('clear-filters').hidden = !filtered;
+  $('clear-filters').hidden = !filtered || !$('no-match').hidden; // the "no match" message has its own
 }
 
 function forget(id) {
