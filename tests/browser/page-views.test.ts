@@ -173,6 +173,21 @@ describeWithChromium('the history page at 1280x800 and 390x844', () => {
     expect(await page.locator('#rows tr').first().getAttribute('data-id')).toBe('evt_during_load');
   });
 
+  it('closes the detail with its Close button on a wide screen, back to the row it came from; times carry their date', async () => {
+    const page = await browser.newPage({ viewport: SIZES[0].viewport, locale: 'en-US' });
+    pages.push(page);
+    await page.goto(`${running.url}/#/event/evt_01JF3QB5E8`);
+    await page.locator('#detail pre.code').waitFor();
+    const month = new Date().toLocaleDateString('en-US', { month: 'short' });
+
+    expect(await page.locator('#detail a.back').isVisible()).toBe(false);
+    await page.locator('#detail a.close').click();
+
+    await page.locator('#detail').waitFor({ state: 'hidden' });
+    expect(await page.evaluate<string | null>(FOCUSED_ROW)).toBe('evt_01JF3QB5E8');
+    expect(await page.locator('tr[data-id="evt_01JF3QB5E8"] td.time').textContent()).toMatch(new RegExp(`^${month} \\d{1,2}, `));
+  });
+
   it('restores the filters from the URL, matches a prefix, and says "no match" rather than "empty"', async () => {
     const page = await open(SIZES[0], '/?event=invoice.*&status=accepted');
     expect(await page.locator('#filter-event').inputValue()).toBe('invoice.*');
