@@ -35,7 +35,7 @@ export function startForwarding(options: ForwardOptions): () => void {
           logger.warn({ eventId: entry.id, url }, 'not forwarded: the raw body is not kept (RAW_BODY_CACHE_BYTES)');
           return;
         }
-        sender.send(replayRequest(entry, body, { url }));
+        sender.send({ ...replayRequest(entry, body, { url }), source: { kind: 'forward', historyId: entry.id } });
       });
     },
   });

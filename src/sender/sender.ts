@@ -8,7 +8,7 @@ import { DestinationForbiddenError } from '../security/destination';
 import type { FetchLike } from '../security/guarded-fetch';
 import { guardStorage } from '../errors';
 import { USER_AGENT } from '../version';
-import type { Attempt, DeliveryContent, DeliveryRecord, DeliveryStore } from './delivery-store';
+import type { Attempt, DeliveryContent, DeliveryRecord, DeliverySource, DeliveryStore } from './delivery-store';
 import { decide, type AttemptResult } from './retry-policy';
 import { Semaphore } from './semaphore';
 import { signatureHeaders, type SendScheme } from './sign-headers';
@@ -58,6 +58,8 @@ export interface SendRequest {
    * `Content-Type` and `User-Agent`, never the signature headers.
    */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Where the request comes from; `{kind: 'send'}` unless told. */
+  readonly source?: DeliverySource;
 }
 
 export interface Sender {
@@ -338,6 +340,7 @@ export function createSender(options: SenderOptions): Sender {
         url: request.url,
         eventType: request.eventType,
         scheme: request.scheme,
+        source: request.source ?? { kind: 'send' },
         status: 'pending',
         createdAt: iso(createdMs),
         updatedAt: iso(createdMs),
