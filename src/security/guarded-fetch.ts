@@ -2,8 +2,8 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, buildConnector, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
 import { checkAddress, checkHost, type DestinationRules, type LookupFn } from './destination';
 
-/** The shape of `fetch` the sender takes (`FetchLike` in sender/attempt.ts), restated so security/ imports nothing above it. */
-type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+/** `fetch`'s shape as the sender uses it: the real one is `createGuardedFetch(...).fetch`, tests pass fakes. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 type NodeLookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 

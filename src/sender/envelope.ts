@@ -1,4 +1,4 @@
-import type { DeliveryContent, DeliveryRecord } from './delivery-store';
+import type { DeliveryContent, DeliveryRecord, DeliverySource } from './delivery-store';
 import type { SendScheme } from './sign-headers';
 
 export interface SendRequest {
@@ -21,6 +21,8 @@ export interface SendRequest {
    * `Content-Type` and `User-Agent`, never the signature headers.
    */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Where the request comes from; `{kind: 'send'}` unless told. */
+  readonly source?: DeliverySource;
 }
 
 /**
@@ -57,6 +59,7 @@ export function newDelivery(
     url: request.url,
     eventType: request.eventType,
     scheme: request.scheme,
+    source: request.source ?? { kind: 'send' },
     status: 'pending',
     createdAt,
     updatedAt: createdAt,

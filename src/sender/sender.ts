@@ -1,16 +1,17 @@
 import type { Logger } from 'pino';
 import type { Now, Random, Sleep } from '../clock';
 import type { SendConfig } from '../config';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, storageError } from '../errors';
 import { noMetrics, type Metrics } from '../metrics/metrics';
-import { storageError } from '../storage/errors';
 import { currentSeries, type DeliveryRecord, type DeliveryStore } from './delivery-store';
 import { DeliveryLoop, SECRET_UNAVAILABLE } from './delivery-loop';
 import { newDelivery, type SendRequest } from './envelope';
 import { newSeries } from './transitions';
-import { fetchTransport, type FetchLike, type Transport } from './transport';
+import type { FetchLike } from '../security/guarded-fetch';
+import { fetchTransport, type Transport } from './transport';
 
-export type { FetchLike } from './transport';
+// Defined beside the guarded fetch (the real one) so that security/ never imports sender/.
+export type { FetchLike } from '../security/guarded-fetch';
 export { RESPONSE_PREVIEW_BYTES } from './transport';
 export type { SendRequest } from './envelope';
 

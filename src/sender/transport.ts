@@ -1,13 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
+import type { FetchLike } from '../security/guarded-fetch';
 
 /** A response body this small (by its Content-Length) is read whole rather than streamed. */
 const SMALL_RESPONSE_BYTES = 64 * 1024;
 
 /** Bytes of a response body kept on the attempt record. */
 export const RESPONSE_PREVIEW_BYTES = 1024;
-
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface TransportRequest {
   readonly headers: Readonly<Record<string, string>>;

@@ -1,4 +1,4 @@
-import { pageBefore } from '../../collections/cursor';
+import { pageBefore } from '../../paging';
 import { FifoMap } from '../../collections/fifo-map';
 import { MinHeap } from '../../collections/min-heap';
 import {

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { pageBefore } from '../../collections/cursor';
+import { pageBefore } from '../../paging';
 import {
   dueMs,
   type ClaimOptions,
@@ -12,8 +12,8 @@ import {
   type DeliveryStore,
   type Lease,
 } from '../../sender/delivery-store';
-import { directWrites, type Writes } from '../group-commit';
-import { openSealed, sealSecret } from '../seal';
+import { directWrites, type Writes } from './group-commit';
+import { openSealed, sealSecret } from './seal';
 
 export interface SqliteDeliveryOptions {
   /** Finished deliveries kept; the oldest finished are evicted first. Pending ones are never evicted. */
@@ -63,8 +63,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
   >;
 
   /**
-   * @param writes the storage's group commit: the outbox writes with `now`, so a delivery is on disk before
-   *   its first attempt even while a batch of received webhooks is open; each write in its own transaction by default.
+   * @param writes the storage's group commit: every outbox write is a unit of the turn's batch and resolves
+   *   once that batch's COMMIT is done, so a delivery is on disk before its first attempt and the deliveries of
+   *   one turn share one fsync; each write in its own transaction by default.
    */
   constructor(
     db: Database,
@@ -113,7 +114,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async create(record: DeliveryRecord, content: DeliveryContent, lease?: Lease): Promise<void> {
-    this.writes.now(() => {
+    await this.writes.commit(() => {
       this.statements.insert.run({
         id: record.id,
         status: record.status,
@@ -160,9 +161,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   async claimDue({ nowMs, limit, token, leaseMarginMs }: ClaimOptions): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
-    // One short transaction: read what is due, stamp each with the token. No transaction stays open across
-    // an attempt.
-    return this.writes.now(() => {
+    // One short unit: read what is due, stamp each with the token. No transaction stays open across an attempt.
+    return this.writes.commit(() => {
       const rows = this.statements.due.all({ nowMs, limit }) as (ContentRow & { id: string; record: string })[];
       return rows.map((row) => {
         const record = JSON.parse(row.record) as DeliveryRecord;
@@ -181,11 +181,11 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async interruptWaiting(atIso: string): Promise<void> {
-    this.writes.now(() => this.statements.interrupt.run({ at: atIso }));
+    await this.writes.commit(() => this.statements.interrupt.run({ at: atIso }));
   }
 
-  private write(statement: Statement, record: DeliveryRecord, extra: { token?: string }): boolean {
-    return this.writes.now(() => {
+  private write(statement: Statement, record: DeliveryRecord, extra: { token?: string }): Promise<boolean> {
+    return this.writes.commit(() => {
       const pending = record.status === 'pending';
       const { changes } = statement.run({ id: record.id, status: record.status, record: JSON.stringify(record), dueMs: pending ? dueMs(record) : null, ...extra });
       if (changes === 0) return false;
