@@ -8,7 +8,8 @@ import { MemoryDeliveryStore } from '../../src/storage/memory/delivery-store';
 import { createSender, type FetchLike, type SendRequest } from '../../src/sender/sender';
 import { signNative } from '../../src/signature/native';
 import { USER_AGENT } from '../../src/version';
-import { fakeClock } from '../helpers/deps';
+import { nextTurn, until } from '../helpers/async';
+import { fakeClock, memoryLogger } from '../helpers/deps';
 import { deferred, networkError, recordingSleep, reply, scriptedFetch, type FetchStep } from '../helpers/send-fakes';
 
 const SECRET = 'sender-secret';
@@ -20,7 +21,16 @@ const baseConfig: SendConfig = { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 
 /** A sender on fakes: a scripted fetch, a sleep that records and moves the clock, random fixed at 0.5 (no jitter). */
 function setup(
   steps: FetchStep[] = [],
-  options: { config?: Partial<SendConfig>; secrets?: string[]; fetch?: FetchLike; sleep?: Sleep; now?: Now; random?: Random; clockStartMs?: number } = {},
+  options: {
+    config?: Partial<SendConfig>;
+    secrets?: string[];
+    fetch?: FetchLike;
+    sleep?: Sleep;
+    now?: Now;
+    random?: Random;
+    clockStartMs?: number;
+    logger?: ReturnType<typeof memoryLogger>['logger'];
+  } = {},
 ) {
   const clock = fakeClock(options.clockStartMs);
   const scripted = scriptedFetch(steps);
@@ -32,7 +42,7 @@ function setup(
     sleep: options.sleep ?? recording.sleep,
     now: options.now ?? clock.now,
     random: options.random ?? (() => 0.5),
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     store,
     config: { ...baseConfig, ...options.config },
     newId: (prefix) => `${prefix}_${(ids += 1)}`,
@@ -338,6 +348,56 @@ describe('createSender: concurrency', () => {
     push(reply(200));
     release.resolve();
     expect((await sender.settled(first.id)).status).toBe('delivered');
+  });
+});
+
+describe('createSender: the outbox scheduler', () => {
+  it('keeps one timer for every delivery waiting, for the earliest due time', async () => {
+    const clock = fakeClock();
+    let waiting = 0;
+    let most = 0;
+    const armed: number[] = [];
+    // A sleep that never ends by itself: only an abort (a sooner timer, or stop) ends it.
+    const sleep: Sleep = (ms, signal) =>
+      new Promise<void>((_resolve, reject) => {
+        waiting += 1;
+        most = Math.max(most, waiting);
+        armed.push(ms);
+        signal!.addEventListener('abort', () => {
+          waiting -= 1;
+          reject(signal!.reason);
+        });
+      });
+    const answers = [30, 10, 20, 10, 40].map((seconds) => reply(503, '', { 'retry-after': String(seconds) }));
+    const { sender, send, store, calls } = setup(answers, { now: clock.now, sleep });
+    for (let i = 0; i < answers.length; i += 1) await send();
+    await until(() => calls.length === answers.length && sender.active() === 0);
+    await nextTurn();
+
+    expect((await store.counts()).pending).toBe(5);
+    expect(most).toBe(1);
+    expect(waiting).toBe(1);
+    expect(armed.at(-1)).toBe(10_000); // the earliest Retry-After
+    expect(await store.nextDueMs()).toBe(clock.now() + 10_000);
+    await sender.stop();
+    expect(waiting).toBe(0);
+  });
+});
+
+describe('createSender: logs', () => {
+  it('logs a failed attempt at warn and a delivered one at info, without the signature', async () => {
+    const { logger, lines } = memoryLogger();
+    const { sender, send, calls } = setup([reply(500), reply(200)], { logger });
+    await sender.settled((await send()).id);
+    const attempts = lines()
+      .map((line) => JSON.parse(line) as { level: number; msg: string; statusCode?: number })
+      .filter((line) => line.msg === 'webhook attempt');
+    expect(attempts.map((a) => [a.statusCode, a.level])).toEqual([
+      [500, 40],
+      [200, 30],
+    ]);
+    const signature = calls[0]!.headers.get('x-webhook-signature')!;
+    expect(lines().some((line) => line.includes(signature.slice('sha256='.length)))).toBe(false);
   });
 });
 
