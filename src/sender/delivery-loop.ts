@@ -87,7 +87,8 @@ export class DeliveryLoop {
       await store.create(interrupted(record, now()), content);
       return;
     }
-    if (this.backlog || this.inFlight.size >= config.concurrency) {
+    // While a claim is being read, its slots are spoken for: a direct attempt now could exceed the concurrency.
+    if (this.backlog || this.claiming !== undefined || this.inFlight.size >= config.concurrency) {
       await store.create(record, content);
       this.schedule();
       return;

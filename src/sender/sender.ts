@@ -32,7 +32,10 @@ export interface SenderOptions {
   readonly secrets: () => readonly string[];
   /** Counts attempts and deliveries; none when absent. */
   readonly metrics?: Pick<Metrics, 'attempt' | 'delivery'>;
-  /** Told of every change to a delivery record (created, attempted, ended, retried): the page's live list. */
+  /**
+   * Told of every change to a delivery record (created, attempted, ended, retried). The server streams
+   * deliveries through the store instead (observed-delivery-store.ts); bench/pending-memory.js counts with it.
+   */
   readonly onChange?: (record: DeliveryRecord) => void;
 }
 
