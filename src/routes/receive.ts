@@ -6,6 +6,8 @@ import type { HistoryEntry } from '../history/store';
 import { redactHeaders } from '../history/redact';
 import { toAppError } from '../middleware/error-handler';
 import { guardStorage, storageError } from '../storage/errors';
+import { exceedsJsonDepth } from '../intake/json-depth';
+import { replayKeys } from '../signature/replay-keys';
 import type { SignatureScheme } from '../signature/types';
 import { verifyWebhook } from '../signature/verify';
 
@@ -18,23 +20,26 @@ function isJsonType(contentType: string | undefined): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
-type ParsedBody = { ok: true; payload: unknown; json: unknown } | { ok: false };
+type ParsedBody = { ok: true; payload: unknown; json: unknown } | { ok: false; code: 'body.invalid_json' | 'body.too_deep' };
 
 /**
- * The body for the history and for handlers: parsed when the request says JSON (and then it must parse),
- * otherwise the text. A body without a Content-Type that happens to be JSON is parsed too.
+ * The body for the history and for handlers: parsed when the request says JSON (and then it must parse, and
+ * nest no deeper than `maxDepth`), otherwise the text. A body without a Content-Type that happens to be JSON
+ * is parsed too, unless it is too deep: then it is kept as text.
  */
-function parseBody(body: Buffer, contentType: string | undefined): ParsedBody {
+function parseBody(body: Buffer, contentType: string | undefined, maxDepth: number): ParsedBody {
+  const tooDeep = exceedsJsonDepth(body, maxDepth);
   const text = body.toString('utf8');
   if (isJsonType(contentType)) {
+    if (tooDeep) return { ok: false, code: 'body.too_deep' };
     try {
       const json: unknown = JSON.parse(text);
       return { ok: true, payload: json, json };
     } catch {
-      return { ok: false };
+      return { ok: false, code: 'body.invalid_json' };
     }
   }
-  if (contentType === undefined && text !== '') {
+  if (contentType === undefined && text !== '' && !tooDeep) {
     try {
       const json: unknown = JSON.parse(text);
       return { ok: true, payload: json, json };
@@ -85,7 +90,7 @@ export function receiveRouter(deps: AppDeps): Router {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const nowMs = now();
     const { scheme, result } = verifyWebhook(req.headers, body, {
-      secrets: config.secrets,
+      secretsFor: (name) => config.schemeSecrets[name],
       nowSeconds: Math.floor(nowMs / 1000),
       toleranceSeconds: config.signatureToleranceSeconds,
     });
@@ -95,20 +100,25 @@ export function receiveRouter(deps: AppDeps): Router {
       throw error;
     }
 
-    const parsed = parseBody(body, req.headers['content-type']);
+    const parsed = parseBody(body, req.headers['content-type'], config.maxJsonDepth);
     if (!parsed.ok) {
-      const error = new AppError(400, 'body.invalid_json', 'The body says application/json but does not parse as JSON.');
+      const error =
+        parsed.code === 'body.too_deep'
+          ? new AppError(400, parsed.code, `The JSON body nests arrays and objects deeper than ${config.maxJsonDepth} levels (MAX_JSON_DEPTH).`)
+          : new AppError(400, parsed.code, 'The body says application/json but does not parse as JSON.');
       recordRejection(req, body, error, scheme);
       throw error;
     }
 
     const identity = scheme!.identify(req.headers, parsed.json);
     const eventType = identity.eventType ?? null;
-    // An exact replay of a signature is a duplicate even when the sender gave no id.
-    const keys = identity.eventId === undefined ? [`sig:${result.signature}`] : [`id:${identity.eventId}`, `sig:${result.signature}`];
-    // A store that cannot be read or written answers 503 storage.unavailable: the sender retries later.
+    // From what was signed and the scheme's own id namespace, never from the header's spelling (replay-keys.ts).
+    const keys = replayKeys(scheme!.name, result, identity);
+    // A store that cannot be read or written answers 503 storage.unavailable: the sender retries later. An
+    // entry holding this id counts as the original only when it is an accepted event of the same scheme.
+    const holder = identity.eventId === undefined ? undefined : guardStorage(() => history.get(identity.eventId!));
     const seenId = guardStorage(
-      () => dedupe.lookup(keys, nowMs) ?? (identity.eventId !== undefined && history.get(identity.eventId)?.status === 'accepted' ? identity.eventId : undefined),
+      () => dedupe.lookup(keys, nowMs) ?? (holder?.status === 'accepted' && holder.scheme === scheme!.name ? holder.id : undefined),
     );
     if (seenId !== undefined) {
       const countDuplicate = (): void => {
@@ -132,7 +142,10 @@ export function receiveRouter(deps: AppDeps): Router {
       return;
     }
 
-    const id = identity.eventId ?? newId('evt');
+    // The sender's id names the entry unless an entry of another scheme (or a rejected one) holds it already:
+    // then a fresh id, so neither suppresses the other, and the answer's id still finds this entry. The
+    // sender's id stays in the entry's headers or payload (docs/security.md).
+    const id = identity.eventId !== undefined && holder === undefined ? identity.eventId : newId('evt');
     const receivedAt = new Date(nowMs).toISOString();
     const headers = redactHeaders(req.headers);
     deps.rawBodies.set(id, body); // before add: the feed's listeners (FORWARD_URL) read it when the entry is published
