@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from '../src/config';
 describe('loadConfig: STANDARD_WEBHOOK_SECRET', () => {
   it('refuses a whsec_ secret that is not followed by base64 key bytes, naming the variable', () => {
     expect(() => loadConfig({ STANDARD_WEBHOOK_SECRET: 'good-secret,whsec_!!!' })).toThrow(ConfigError);
-    expect(() => loadConfig({ STANDARD_WEBHOOK_SECRET: 'good-secret,whsec_!!!' })).toThrow(/^  - STANDARD_WEBHOOK_SECRET secret #2 starts with whsec_/m);
+    expect(() => loadConfig({ STANDARD_WEBHOOK_SECRET: 'good-secret,whsec_!!!' })).toThrow(/^ {2}- STANDARD_WEBHOOK_SECRET secret #2 starts with whsec_/m);
   });
 
   it('accepts a whsec_ secret with valid base64 key bytes', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SchemeName } from '../signature/types';
 import { crossChecks, SECRET_VARIABLES } from './checks';
-import { DEFAULTS, ENV_KEYS, ENV_TABLE, type Env, type EnvKey, type LOG_LEVELS } from './table';
+import { DEFAULTS, ENV_KEYS, ENV_TABLE, type Env, type LOG_LEVELS } from './table';
 
 export { DEFAULTS, ENV_TABLE, STORE_KINDS, type EnvKey, type StoreKind } from './table';
 export { SECRET_VARIABLES } from './checks';
