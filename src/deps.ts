@@ -75,7 +75,12 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   // Every write to the history is published to the feed after the store has made it (see observed-store.ts).
   const feed = overrides.feed ?? createHistoryFeed({ onError: (err: unknown) => logger.error({ err }, 'history feed subscriber failed') });
   // Published once the write is committed: with SQLite's group commit, after the batch's COMMIT.
-  const observedHistory = new ObservedHistoryStore(history, feed, (callback) => storage.afterCommit(callback));
+  const observedHistory = new ObservedHistoryStore(
+    history,
+    feed,
+    (callback) => storage.afterCommit(callback),
+    (err: unknown) => logger.error({ err }, 'history feed could not publish a change; the change itself is stored'),
+  );
   const rawBodies = overrides.rawBodies ?? new RawBodyCache(config.rawBodyCacheBytes);
   const sleep = overrides.sleep ?? realSleep;
   const random = overrides.random ?? systemRandom;

@@ -16,18 +16,21 @@ export type AfterCommit = (callback: () => void) => void;
  * publish call beside every write keeps the store contract as it is, works for any backend, and cannot
  * miss a writer added later. With SQLite's group commit a write is only durable at the batch's COMMIT, so
  * publishing waits for it (`afterCommit`): no stream client or FORWARD_URL sees an event that is then
- * rolled back.
+ * rolled back. Publishing never fails a write: the store has made it, so a feed that throws (a serializer,
+ * a listener) is reported to `onPublishError` and the caller's answer stands (issue 11: no "not stored"
+ * for an event that was stored).
  */
 export class ObservedHistoryStore implements HistoryStore {
   constructor(
     private readonly store: HistoryStore,
     private readonly feed: HistoryFeed,
     private readonly afterCommit: AfterCommit = (callback) => callback(),
+    private readonly onPublishError: (error: unknown) => void = () => undefined,
   ) {}
 
   add(entry: HistoryEntry, rawBody?: Buffer): void {
     this.store.add(entry, rawBody);
-    this.afterCommit(() => this.feed.publish(entry.status === 'accepted' ? 'received' : 'rejected', entry.id, entry));
+    this.publish(() => this.feed.publish(entry.status === 'accepted' ? 'received' : 'rejected', entry.id, entry));
   }
 
   get(id: string): HistoryEntry | undefined {
@@ -50,7 +53,7 @@ export class ObservedHistoryStore implements HistoryStore {
 
   clear(): void {
     this.store.clear();
-    this.afterCommit(() => this.feed.publish('cleared', null, {}));
+    this.publish(() => this.feed.publish('cleared', null, {}));
   }
 
   pendingProcessing(): WebhookEvent[] {
@@ -64,9 +67,24 @@ export class ObservedHistoryStore implements HistoryStore {
   private publishUpdate(id: string): void {
     // Reading the entry back (a SELECT with SQLite) only pays when someone has listened to the feed.
     if (!this.feed.listening) return;
-    this.afterCommit(() => {
+    this.publish(() => {
       const entry = this.store.get(id);
       if (entry) this.feed.publish('updated', id, entryUpdate(entry));
     });
+  }
+
+  /** After the commit, and never throwing: the write it follows has been made whatever happens here. */
+  private publish(callback: () => void): void {
+    try {
+      this.afterCommit(() => {
+        try {
+          callback();
+        } catch (error) {
+          this.onPublishError(error);
+        }
+      });
+    } catch (error) {
+      this.onPublishError(error);
+    }
   }
 }

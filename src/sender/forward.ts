@@ -36,7 +36,14 @@ export function startForwarding(options: ForwardOptions): () => void {
       }
       // Next turn, not here: this runs once the entry is committed, and with SQLite that is inside the group
       // commit's flush, where the delivery's own durable write (an fsync) would hold up every 200 of the batch.
-      setImmediate(() => sender.send(replayRequest(entry, body, { url })));
+      setImmediate(() => {
+        try {
+          sender.send(replayRequest(entry, body, { url }));
+        } catch (err) {
+          // A store that cannot record the delivery: the received event is stored and answered all the same.
+          logger.error({ err, eventId: entry.id, url }, 'could not forward a received webhook');
+        }
+      });
     },
   });
 }

@@ -25,7 +25,7 @@ export const githubScheme: SignatureScheme = {
   secretVariable: 'GITHUB_WEBHOOK_SECRET',
   // X-Hub-Signature is GitHub's legacy sha1 signature: not verified here, but never replayed either.
   signatureHeaders: [GITHUB_HEADERS.signature],
-  protocolHeaders: [GITHUB_HEADERS.event, GITHUB_HEADERS.delivery, 'x-hub-signature'],
+  staleHeaders: [], // X-GitHub-Event and X-GitHub-Delivery describe the event, not the signing: a replay keeps them
   // X-GitHub-Delivery is not signed (only the body is), and there is no timestamp.
   idSigned: false,
 

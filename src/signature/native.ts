@@ -25,7 +25,7 @@ export const nativeScheme: SignatureScheme = {
   name: 'native',
   secretVariable: 'WEBHOOK_SECRET',
   signatureHeaders: [NATIVE_HEADERS.signature],
-  protocolHeaders: [NATIVE_HEADERS.timestamp, NATIVE_HEADERS.event, NATIVE_HEADERS.id],
+  staleHeaders: [NATIVE_HEADERS.timestamp, NATIVE_HEADERS.event, NATIVE_HEADERS.id],
   // X-Webhook-Id is not part of `<timestamp>.<body>`: anyone holding a valid request can change it.
   idSigned: false,
 

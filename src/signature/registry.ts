@@ -14,8 +14,8 @@ export const SCHEMES: readonly SignatureScheme[] = [nativeScheme, standardScheme
 /** Every header name that can carry a signature: what a 401 `signature.missing` lists, and what is redacted. */
 export const SIGNATURE_HEADERS: readonly string[] = SCHEMES.flatMap((s) => s.signatureHeaders);
 
-/** Every other header a scheme reads (timestamps, ids, event types): never copied into a replay. */
-export const PROTOCOL_HEADERS: readonly string[] = SCHEMES.flatMap((s) => s.protocolHeaders);
+/** Every scheme's timestamp and signed-id headers, and those the sender writes itself: never copied into a replay. */
+export const STALE_HEADERS: readonly string[] = SCHEMES.flatMap((s) => s.staleHeaders);
 
 export function schemeByName(name: SchemeName): SignatureScheme {
   return SCHEMES.find((s) => s.name === name)!;

@@ -63,7 +63,7 @@ export const standardScheme: SignatureScheme = {
   name: 'standard',
   secretVariable: 'STANDARD_WEBHOOK_SECRET',
   signatureHeaders: PREFIXES.map((p) => `${p}signature`),
-  protocolHeaders: PREFIXES.flatMap((p) => [`${p}id`, `${p}timestamp`]),
+  staleHeaders: PREFIXES.flatMap((p) => [`${p}id`, `${p}timestamp`]),
   // webhook-id is the first part of the signed content.
   idSigned: true,
 

@@ -21,7 +21,7 @@ export const stripeScheme: SignatureScheme = {
   name: 'stripe',
   secretVariable: 'STRIPE_WEBHOOK_SECRET',
   signatureHeaders: [STRIPE_HEADER],
-  protocolHeaders: [],
+  staleHeaders: [],
   // The id is the body's top-level `id`, and the body is signed.
   idSigned: true,
 

@@ -52,10 +52,11 @@ export interface SignatureScheme {
   /** Lower-case header names that carry this scheme's signature: their presence selects the scheme. */
   readonly signatureHeaders: readonly string[];
   /**
-   * Every header the scheme reads besides the signature (timestamp, id, event type): a replay never copies
-   * them next to its fresh signature, since a stale one would fail verification or confuse detection.
+   * Headers beside the signature that belong to one signing (the timestamp, a signed id) or that this
+   * server's sender writes itself: a replay never copies them next to its fresh signature, where a stale one
+   * would fail verification or confuse detection. Event and delivery headers a receiver routes on are kept.
    */
-  readonly protocolHeaders: readonly string[];
+  readonly staleHeaders: readonly string[];
   /** Whether the event id is covered by the signature (standard's webhook-id, stripe's body id). */
   readonly idSigned: boolean;
   verify(headers: HeaderBag, body: Buffer, options: VerifyOptions): VerifyResult;
