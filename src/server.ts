@@ -79,6 +79,8 @@ export async function start(
   // Timeouts, so a slow or idle client cannot hold a connection forever (Slowloris).
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.security;
   const server = createServer({
+    // Answered by the app instead (middleware/require-host.ts), with a JSON body rather than Node's empty 400.
+    requireHostHeader: false,
     headersTimeout: headersTimeoutMs,
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
