@@ -12,7 +12,7 @@ export const TEST_SECRET = 'test-secret';
  */
 export const TEST_SCHEME_SECRETS = {
   native: TEST_SECRET,
-  standard: 'test-standard-secret',
+  standard: 'whsec_dGVzdC1zdGFuZGFyZC1zZWNyZXQta2V5', // base64 key bytes, as the reference library expects
   stripe: 'test-stripe-secret',
   github: 'test-github-secret',
 } as const;
