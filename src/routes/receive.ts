@@ -116,10 +116,14 @@ export function receiveRouter(deps: AppDeps): Router {
     const keys = replayKeys(scheme!.name, result, identity);
     // A store that cannot be read or written answers 503 storage.unavailable: the sender retries later. An
     // entry holding this id counts as the original only when it is an accepted event of the same scheme.
-    const holder = identity.eventId === undefined ? undefined : guardStorage(() => history.get(identity.eventId!));
-    const seenId = guardStorage(
-      () => dedupe.lookup(keys, nowMs) ?? (holder?.status === 'accepted' && holder.scheme === scheme!.name ? holder.id : undefined),
-    );
+    // Read only when the dedupe store has not answered, as before: a duplicate costs no extra history read.
+    let holder: HistoryEntry | undefined;
+    const seenId = guardStorage(() => {
+      const seen = dedupe.lookup(keys, nowMs);
+      if (seen !== undefined || identity.eventId === undefined) return seen;
+      holder = history.get(identity.eventId);
+      return holder?.status === 'accepted' && holder.scheme === scheme!.name ? holder.id : undefined;
+    });
     if (seenId !== undefined) {
       const countDuplicate = (): void => {
         try {
