@@ -28,10 +28,9 @@ type ParsedBody = { ok: true; payload: unknown; json: unknown } | { ok: false; c
  * is parsed too, unless it is too deep: then it is kept as text.
  */
 function parseBody(body: Buffer, contentType: string | undefined, maxDepth: number): ParsedBody {
-  const tooDeep = exceedsJsonDepth(body, maxDepth);
   const text = body.toString('utf8');
   if (isJsonType(contentType)) {
-    if (tooDeep) return { ok: false, code: 'body.too_deep' };
+    if (exceedsJsonDepth(body, maxDepth)) return { ok: false, code: 'body.too_deep' };
     try {
       const json: unknown = JSON.parse(text);
       return { ok: true, payload: json, json };
@@ -39,7 +38,7 @@ function parseBody(body: Buffer, contentType: string | undefined, maxDepth: numb
       return { ok: false, code: 'body.invalid_json' };
     }
   }
-  if (contentType === undefined && text !== '' && !tooDeep) {
+  if (contentType === undefined && text !== '' && !exceedsJsonDepth(body, maxDepth)) {
     try {
       const json: unknown = JSON.parse(text);
       return { ok: true, payload: json, json };
