@@ -1,4 +1,6 @@
 import { ConfigError, loadConfig } from '../../src/config';
+import { start } from '../../src/server';
+import { memoryLogger } from '../helpers/deps';
 
 const STRONG = 'a-secret-of-at-least-16-bytes';
 
@@ -83,5 +85,17 @@ describe('secrets per scheme', () => {
 
     expect(config.schemeSecrets).toEqual({ native: ['generated'], standard: [], stripe: ['whsec_stripe', 'whsec_old'], github: [] });
     expect(config.secrets).toEqual(['generated']);
+  });
+});
+
+describe('start-up', () => {
+  it('logs each warning once the server starts', async () => {
+    const { logger, lines } = memoryLogger();
+    const server = await start({ PORT: '0', HOST: '127.0.0.1', WEBHOOK_SECRET: 'native-secret', GITHUB_WEBHOOK_SECRET: 'github-secret', NODE_ENV: 'staging' }, { logger });
+    await server.close();
+
+    const warnings = lines().map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level === 40).map((line) => line.msg);
+    expect(warnings).toEqual(expect.arrayContaining([expect.stringContaining('NODE_ENV=staging'), expect.stringContaining('GitHub signs no timestamp')]));
+    expect(lines().join('\n')).not.toContain('github-secret');
   });
 });
