@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { SchemeName } from '../signature/types';
 import { crossChecks, SECRET_VARIABLES } from './checks';
-import { DEFAULTS, ENV_KEYS, ENV_TABLE, type Env, type LOG_LEVELS } from './table';
+import { DEFAULTS, ENV_KEYS, ENV_SCHEMA, type Env, type LOG_LEVELS } from './table';
 
-export { DEFAULTS, ENV_TABLE, STORE_KINDS, type EnvKey, type StoreKind } from './table';
+export { DEFAULTS, ENV_SCHEMA, ENV_TABLE, STORE_KINDS, type EnvKey, type StoreKind } from './table';
 export { SECRET_VARIABLES } from './checks';
 
 export interface SendConfig {
@@ -111,7 +111,7 @@ function parseEach(env: Readonly<Record<string, string | undefined>>): { values:
   const problems: string[] = [];
   for (const key of ENV_KEYS) {
     const raw = env[key]?.trim();
-    const parsed = ENV_TABLE[key].parse.safeParse(raw === undefined || raw === '' ? DEFAULTS[key] : raw);
+    const parsed = ENV_SCHEMA.shape[key].safeParse(raw === undefined || raw === '' ? DEFAULTS[key] : raw);
     if (parsed.success) values[key] = parsed.data;
     else problems.push(...parsed.error.issues.map((issue) => `${key} ${issue.message}`));
   }

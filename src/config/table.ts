@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { adminToken, allowedHosts, bool, int, oneOf, optionalHttpUrl, secretList, text, trustProxy } from './fields';
 
 /** One environment variable: its default (as written in `.env.example`), its parser and its documentation. */
@@ -106,10 +106,15 @@ export const ENV_TABLE = {
 
 export type EnvKey = keyof typeof ENV_TABLE;
 
-/** Every variable's parsed value, as its parser returns it. */
-export type Env = { readonly [K in EnvKey]: z.output<(typeof ENV_TABLE)[K]['parse']> };
-
 export const ENV_KEYS = Object.keys(ENV_TABLE) as EnvKey[];
+
+/** The zod schema of the whole environment, one parser per variable of the table. */
+export const ENV_SCHEMA = z.object(
+  Object.fromEntries(ENV_KEYS.map((key) => [key, ENV_TABLE[key].parse])) as { [K in EnvKey]: (typeof ENV_TABLE)[K]['parse'] },
+);
+
+/** Every variable's parsed value, as its parser returns it: the types `Config` is made of. */
+export type Env = Readonly<z.output<typeof ENV_SCHEMA>>;
 
 /** Every variable's default, as written in `.env.example`. */
 export const DEFAULTS = Object.fromEntries(ENV_KEYS.map((key) => [key, ENV_TABLE[key].default])) as { readonly [K in EnvKey]: string };
