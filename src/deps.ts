@@ -12,6 +12,7 @@ import { registerHandlers } from './handlers';
 import { HandlerRegistry } from './processing/registry';
 import type { DeliveryStore } from './sender/delivery-store';
 import { startForwarding } from './sender/forward';
+import { observeDeliveries } from './sender/observed-delivery-store';
 import { createSender, type FetchLike, type Sender } from './sender/sender';
 import { requestIp, type ClientAddress } from './middleware/auth';
 import { createMetrics, type Metrics } from './metrics/metrics';
@@ -85,7 +86,8 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const sleep = overrides.sleep ?? realSleep;
   const random = overrides.random ?? systemRandom;
   const newId = overrides.newId ?? newUuidId;
-  const deliveries = overrides.deliveries ?? storage.deliveries;
+  // Every delivery write is published to the feed too: the page streams deliveries as it streams the history.
+  const deliveries = observeDeliveries(overrides.deliveries ?? storage.deliveries, (record) => feed.publish('delivery', null, record));
   const rules = { allowedHosts: config.security.sendAllowedHosts, blockPrivate: config.security.sendBlockPrivate };
   const lookup = overrides.lookup ?? systemLookup;
   // Every connection the sender opens is checked against the destination rules at connect time.

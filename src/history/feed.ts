@@ -2,16 +2,17 @@ import { Deque } from '../collections/deque';
 
 /**
  * `received` and `rejected` carry the whole entry; `updated` its changing fields (`id`, `duplicates`,
- * `processing`); `cleared` an empty object (`DELETE /webhook/history`).
+ * `processing`); `cleared` an empty object (`DELETE /webhook/history`); `delivery` a delivery record each time
+ * it is created or changes (an attempt, the outcome), so the page follows deliveries on the same stream.
  */
-export type FeedEventName = 'received' | 'rejected' | 'updated' | 'cleared';
+export type FeedEventName = 'received' | 'rejected' | 'updated' | 'cleared' | 'delivery';
 
 /** One change to the history, numbered in publication order. */
 export interface FeedEvent {
   /** 1, 2, 3, ... for the life of the process: the SSE `id`, resumed from with `Last-Event-ID`. */
   readonly seq: number;
   readonly name: FeedEventName;
-  /** The history entry the event is about; null for `cleared`. */
+  /** The history entry the event is about; null for `cleared` and `delivery`. */
   readonly entryId: string | null;
   /** The Server-Sent Events frame, serialized once and written to every client as is. */
   readonly frame: string;

@@ -38,7 +38,7 @@ export function startForwarding(options: ForwardOptions): () => void {
       // commit's flush, where the delivery's own durable write (an fsync) would hold up every 200 of the batch.
       setImmediate(() => {
         try {
-          sender.send(replayRequest(entry, body, { url }));
+          sender.send({ ...replayRequest(entry, body, { url }), source: { kind: 'forward', historyId: entry.id } });
         } catch (err) {
           // A store that cannot record the delivery: the received event is stored and answered all the same.
           logger.error({ err, eventId: entry.id, url }, 'could not forward a received webhook');

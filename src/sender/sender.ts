@@ -7,7 +7,7 @@ import { attemptOutcome, noMetrics, type Metrics } from '../metrics/metrics';
 import { DestinationForbiddenError } from '../security/destination';
 import { guardStorage } from '../storage/errors';
 import { USER_AGENT } from '../version';
-import type { Attempt, DeliveryContent, DeliveryRecord, DeliveryStore } from './delivery-store';
+import type { Attempt, DeliveryContent, DeliveryRecord, DeliverySource, DeliveryStore } from './delivery-store';
 import { decide, type AttemptResult } from './retry-policy';
 import { Semaphore } from './semaphore';
 import { signatureHeaders, type SendScheme } from './sign-headers';
@@ -59,6 +59,8 @@ export interface SendRequest {
    * `Content-Type` and `User-Agent`, never the signature headers.
    */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Where the request comes from; `{kind: 'send'}` unless told. */
+  readonly source?: DeliverySource;
 }
 
 export interface Sender {
@@ -339,6 +341,7 @@ export function createSender(options: SenderOptions): Sender {
         url: request.url,
         eventType: request.eventType,
         scheme: request.scheme,
+        source: request.source ?? { kind: 'send' },
         status: 'pending',
         createdAt: iso(createdMs),
         updatedAt: iso(createdMs),
