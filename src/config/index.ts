@@ -66,6 +66,8 @@ export interface Config {
   readonly maxJsonDepth: Env['MAX_JSON_DEPTH'];
   readonly historyLimit: Env['HISTORY_LIMIT'];
   readonly rejectedHistoryLimit: Env['REJECTED_HISTORY_LIMIT'];
+  /** Weight of the accepted history (body plus headers of each entry), in bytes; the oldest are evicted first. */
+  readonly historyMaxBytes: Env['HISTORY_MAX_BYTES'];
   readonly processingConcurrency: Env['PROCESSING_CONCURRENCY'];
   readonly processingTimeoutMs: Env['PROCESSING_TIMEOUT_MS'];
   readonly shutdownTimeoutMs: Env['SHUTDOWN_TIMEOUT_MS'];
@@ -156,6 +158,7 @@ export function loadConfig(
     maxJsonDepth: v.MAX_JSON_DEPTH,
     historyLimit: v.HISTORY_LIMIT,
     rejectedHistoryLimit: v.REJECTED_HISTORY_LIMIT,
+    historyMaxBytes: v.HISTORY_MAX_BYTES,
     processingConcurrency: v.PROCESSING_CONCURRENCY,
     processingTimeoutMs: v.PROCESSING_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

@@ -50,6 +50,9 @@ export const ENV_TABLE = {
 
   HISTORY_LIMIT: field('1000', int(1, 1_000_000), ['Accepted events kept in the history; the oldest are evicted first.'], 'History'),
   REJECTED_HISTORY_LIMIT: field('500', int(1, 1_000_000), ['Rejected requests kept, in their own list.']),
+  HISTORY_MAX_BYTES: field('268435456', int(1, 64 * 1024 * 1024 * 1024), [
+    'Bytes the accepted history may hold (each entry\'s body and headers); past it the oldest are evicted, as past HISTORY_LIMIT.',
+  ]),
 
   PROCESSING_CONCURRENCY: field('4', int(1, 1_000), ['Events whose handlers run at once, and the time all handlers of one event may take.'], 'Processing'),
   PROCESSING_TIMEOUT_MS: field('30000', int(1, 3_600_000), []),

@@ -32,7 +32,7 @@ export function replayRouter({ history, rawBodies, sender, config, destinations 
     const wait = wantsToWait(req);
     assertCanSign(config, options.scheme, options.secret);
     const id = String(req.params.id);
-    const entry = history.get(id);
+    const entry = await history.get(id);
     if (!entry) throw new NotFoundError(`No history entry with id ${JSON.stringify(id)}.`);
     if (entry.status !== 'accepted') {
       throw new ConflictError('history.not_replayable', 'Only accepted events can be replayed; this request was rejected, and only a preview of its body is kept.');

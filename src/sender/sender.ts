@@ -5,7 +5,8 @@ import type { SendConfig } from '../config';
 import { ConflictError, NotFoundError } from '../errors';
 import { attemptOutcome, noMetrics, type Metrics } from '../metrics/metrics';
 import { DestinationForbiddenError } from '../security/destination';
-import { guardStorage } from '../storage/errors';
+import type { FetchLike } from '../security/guarded-fetch';
+import { guardStorage } from '../errors';
 import { USER_AGENT } from '../version';
 import type { Attempt, DeliveryContent, DeliveryRecord, DeliverySource, DeliveryStore } from './delivery-store';
 import { decide, type AttemptResult } from './retry-policy';
@@ -18,7 +19,8 @@ const SMALL_RESPONSE_BYTES = 64 * 1024;
 /** Bytes of a response body kept on the attempt record. */
 export const RESPONSE_PREVIEW_BYTES = 1024;
 
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+// Defined beside the guarded fetch (the real one) so that security/ never imports sender/.
+export type { FetchLike } from '../security/guarded-fetch';
 
 export interface SenderOptions {
   /** Injectable for tests; the real one is the global `fetch`. */

@@ -75,7 +75,7 @@ describe('an event that was stored', () => {
     const res = await request(app).post('/webhook/receive').set(nativeHeaders(body, { nowMs: Date.now(), id: 'evt_stored' })).send(body);
 
     expect(res.body).toEqual({ received: true, id: 'evt_stored', duplicate: false });
-    expect(deps.history.get('evt_stored')?.status).toBe('accepted');
+    expect((await deps.history.get('evt_stored'))?.status).toBe('accepted');
   });
 
   it('is answered 200 even when publishing it fails (a serializer that throws), and its retry is a duplicate', async () => {

@@ -4,6 +4,7 @@ import { isSecretHeader, REDACTED } from '../../src/history/redact';
 import { SIGNATURE_HEADERS } from '../../src/signature/registry';
 import { makeDeps, memoryLogger } from '../helpers/deps';
 import { recordingFetch } from '../helpers/fetch';
+import { historyEntry } from '../helpers/history';
 import { nativeHeaders } from '../helpers/sign';
 
 /** One header per pattern of issue 11 (and the known names), each with a value that must never be kept. */
@@ -59,16 +60,18 @@ describe('header redaction', () => {
     for (const value of Object.values(CREDENTIALS)) expect(stored).not.toContain(value);
   });
 
-  it('never forwards a credential in a replay with preserveHeaders, even one stored before redaction by pattern', async () => {
+  it.each(['received now', 'stored in clear by an earlier version'])('never forwards a credential in a replay with preserveHeaders: an entry %s', async (origin) => {
     const { fetch, requests } = recordingFetch();
     const deps = makeDeps({ fetch });
     const app = createApp(deps);
     const body = '{"n":1}';
-    await request(app).post('/webhook/receive').set({ ...nativeHeaders(body, { nowMs: Date.now(), id: 'evt_replay' }), ...CREDENTIALS, ...SAFE }).send(body).expect(200);
-    // An entry written by an older version, whose headers were kept in clear.
-    const entry = deps.history.get('evt_replay')!;
-    Object.assign(entry.headers, CREDENTIALS);
-    expect(deps.history.get('evt_replay')!.headers['x-gitlab-token']).toBe(CREDENTIALS['x-gitlab-token']);
+    if (origin === 'received now') {
+      await request(app).post('/webhook/receive').set({ ...nativeHeaders(body, { nowMs: Date.now(), id: 'evt_replay' }), ...CREDENTIALS, ...SAFE }).send(body).expect(200);
+    } else {
+      await deps.history.add(historyEntry({ id: 'evt_replay', headers: { 'content-type': 'application/json', ...CREDENTIALS, ...SAFE } }));
+      deps.rawBodies.set('evt_replay', Buffer.from(body));
+      expect((await deps.history.get('evt_replay'))?.headers['x-gitlab-token']).toBe(CREDENTIALS['x-gitlab-token']);
+    }
 
     const res = await request(app).post('/webhook/history/evt_replay/replay').send({ url: 'http://replay-target.test/', preserveHeaders: true });
     await deps.sender.settled(res.body.delivery.id);

@@ -47,7 +47,7 @@ describe('fuzzing: the headers of two schemes in one request', () => {
           expect(first.status).toBe(200);
           expect(first.body.duplicate).toBe(false);
           expect(again.body).toEqual({ received: true, id: first.body.id, duplicate: true });
-          expect(deps.history.get(first.body.id)?.scheme).toBe(detected);
+          expect((await deps.history.get(first.body.id))?.scheme).toBe(detected);
           accepted += 1;
         } else {
           expect(first.status).toBe(401);
