@@ -28,7 +28,7 @@ async function pendingMemory({ count = 100_000, log = () => undefined } = {}) {
     store,
     config: { maxAttempts: 5, baseDelayMs: 600_000, maxDelayMs: 600_000, timeoutMs: 10_000, concurrency: 50 },
     newId: newUuidId,
-    secrets: () => ['bench-secret'],
+    secretsFor: () => ['bench-secret'],
     onChange: (record) => {
       if (record.attempts.length === 1 && record.status === 'pending' && (attempted += 1) === count) allAttempted();
     },

@@ -70,7 +70,8 @@ function makeSender(fetchImpl, config, transport) {
     store,
     config,
     newId: newUuidId,
-    secrets: () => ['bench-secret'],
+    secretsFor: () => ['bench-secret'],
+    secrets: () => ['bench-secret'], // builds before per-scheme secrets (BENCH_DIST)
   });
   return { sender, store };
 }

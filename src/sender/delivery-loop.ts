@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics';
 import { attemptDelivery } from './attempt';
 import { currentSeries, type DeliveryContent, type DeliveryRecord, type DeliveryStore } from './delivery-store';
 import { decide } from './retry-policy';
+import type { SendScheme } from './sign-headers';
 import { afterAttempt, finished, interrupted } from './transitions';
 import type { Transport } from './transport';
 
@@ -28,8 +29,8 @@ export interface DeliveryLoopOptions {
   readonly config: SendConfig;
   /** Unique per sender (an instance), made at the first claim: claim tokens are this plus a counter. */
   readonly instanceId: () => string;
-  /** The secrets a delivery without a per-request secret signs with; read at each attempt. */
-  readonly secrets: () => readonly string[];
+  /** The secrets of a scheme, which a delivery without a per-request secret signs with; read at each attempt. */
+  readonly secretsFor: (scheme: SendScheme) => readonly string[];
   readonly metrics: Pick<Metrics, 'attempt' | 'delivery'>;
   /** After every write of a record by the loop. */
   readonly onChange: (record: DeliveryRecord) => void;
@@ -213,7 +214,7 @@ export class DeliveryLoop {
         metrics,
         record,
         content,
-        secrets: content.secret !== undefined ? [content.secret] : this.signingSecrets(content.signAll),
+        secrets: content.secret !== undefined ? [content.secret] : this.signingSecrets(record.scheme, content.signAll),
         number: record.attempts.length + 1,
         series,
       });
@@ -245,8 +246,8 @@ export class DeliveryLoop {
     return this.record(next, token);
   }
 
-  private signingSecrets(signAll: boolean): readonly string[] {
-    const configured = this.options.secrets();
+  private signingSecrets(scheme: SendScheme, signAll: boolean): readonly string[] {
+    const configured = this.options.secretsFor(scheme);
     return signAll ? configured : configured.slice(0, 1);
   }
 

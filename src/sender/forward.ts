@@ -37,7 +37,8 @@ export function startForwarding(options: ForwardOptions): () => void {
         }
         sender
           .send({ ...replayRequest(entry, body, { url }), source: { kind: 'forward', historyId: entry.id } })
-          .catch((error: unknown) => logger.error({ eventId: entry.id, url, err: error }, 'not forwarded: the delivery could not be stored'));
+          // A store that cannot record the delivery: the received event is stored and answered all the same.
+          .catch((err: unknown) => logger.error({ err, eventId: entry.id, url }, 'could not forward a received webhook'));
       });
     },
   });

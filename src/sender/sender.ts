@@ -8,6 +8,7 @@ import { DeliveryLoop, SECRET_UNAVAILABLE } from './delivery-loop';
 import { newDelivery, type SendRequest } from './envelope';
 import { newSeries } from './transitions';
 import type { FetchLike } from '../security/guarded-fetch';
+import type { SendScheme } from './sign-headers';
 import { fetchTransport, type Transport } from './transport';
 
 // Defined beside the guarded fetch (the real one) so that security/ never imports sender/.
@@ -28,8 +29,11 @@ export interface SenderOptions {
   readonly store: DeliveryStore;
   readonly config: SendConfig;
   readonly newId: (prefix: string) => string;
-  /** The configured secrets (`WEBHOOK_SECRET`): the first signs, all sign with `signAll`. Read at each attempt. */
-  readonly secrets: () => readonly string[];
+  /**
+   * The configured secrets of a scheme (`WEBHOOK_SECRET` for native, `STANDARD_WEBHOOK_SECRET` for standard):
+   * the first signs, all sign with `signAll`. Read at each attempt.
+   */
+  readonly secretsFor: (scheme: SendScheme) => readonly string[];
   /** Counts attempts and deliveries; none when absent. */
   readonly metrics?: Pick<Metrics, 'attempt' | 'delivery'>;
   /**
