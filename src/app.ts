@@ -7,6 +7,7 @@ import { errorHandler, notFound } from './middleware/error-handler';
 import { rateLimit } from './middleware/rate-limit';
 import { securityHeaders } from './middleware/security-headers';
 import { deliveriesRouter } from './routes/deliveries';
+import { endpointsRouter } from './routes/endpoints';
 import { healthRouter, metricsHandler } from './routes/health';
 import { historyRouter } from './routes/history';
 import { receiveRouter } from './routes/receive';
@@ -16,7 +17,7 @@ import { streamRouter } from './routes/stream';
 import { uiRouter } from './routes/ui';
 
 /** Paths behind `requireAdmin`: everything but /webhook/receive and /healthz. */
-export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/metrics'];
+export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/webhook/endpoints', '/webhook/events', '/metrics'];
 
 export const HELMET_OPTIONS = { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } } as const;
 
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(historyRouter(deps));
   app.use(sendRouter(deps));
   app.use(deliveriesRouter(deps));
+  app.use(endpointsRouter(deps));
 
   app.use(notFound);
   app.use(errorHandler(deps.logger, deps.config.maxBodyBytes));

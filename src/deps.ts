@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { systemNow, systemRandom, systemTimers, realSleep, type Now, type Random, type Sleep, type Timers } from './clock';
 import type { Config } from './config';
@@ -21,6 +21,10 @@ import type { EventLoopDelay } from './health/event-loop';
 import { createGuardedFetch } from './security/guarded-fetch';
 import { createDestinationPolicy, systemLookup, type DestinationPolicy, type LookupFn } from './security/destination';
 import { createStorage } from './storage/create-storage';
+import { EndpointService } from './endpoints/endpoint-service';
+import type { EndpointStore } from './endpoints/endpoint-store';
+import { RecoveryJobs } from './endpoints/recovery';
+import { signingSecrets, type RandomBytes } from './endpoints/secrets';
 import type { Storage } from './storage/storage';
 
 /** Everything the app needs, passed in: tests swap any part for a fake. */
@@ -59,6 +63,12 @@ export interface AppDeps {
   readonly feed: HistoryFeed;
   /** The exact bytes of recent accepted webhooks, for replay and forwarding. */
   readonly rawBodies: RawBodyStore;
+  /** Provider mode (SPEC.md section 7): endpoints, their secrets, events and their deliveries' index. */
+  readonly endpointStore: EndpointStore;
+  readonly endpoints: EndpointService;
+  readonly recoveries: RecoveryJobs;
+  /** Random bytes for endpoint secrets; tests may pass a fake. */
+  readonly randomBytes: RandomBytes;
   /** The backend behind the default stores (`STORE`): transactions, expiry sweeps, closing. */
   readonly storage: Storage;
 }
@@ -90,8 +100,14 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const timers = overrides.timers ?? systemTimers;
   const random = overrides.random ?? systemRandom;
   const newId = overrides.newId ?? newUuidId;
+  const endpointStore = overrides.endpointStore ?? storage.endpoints;
+  // Bound below, once the sender exists: the outcome of a fan-out delivery moves its endpoint's counters.
+  const late: { endpoints?: EndpointService } = {};
   // Every delivery write is published to the feed too: the page streams deliveries as it streams the history.
-  const deliveries = observeDeliveries(overrides.deliveries ?? storage.deliveries, (record) => feed.publish('delivery', null, record));
+  const deliveries = observeDeliveries(overrides.deliveries ?? storage.deliveries, (record) => {
+    feed.publish('delivery', null, record);
+    late.endpoints?.deliveryChanged(record).catch((err: unknown) => logger.error({ err, deliveryId: record.id }, 'endpoint outcome not recorded'));
+  });
   const rules = { allowedHosts: config.security.sendAllowedHosts, blockPrivate: config.security.sendBlockPrivate };
   const lookup = overrides.lookup ?? systemLookup;
   // Every connection the sender opens is checked against the destination rules at connect time.
@@ -118,7 +134,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
       timers,
       metrics,
     });
-  const deps: AppDeps = {
+  const core: Omit<AppDeps, 'endpoints' | 'recoveries'> = {
     config,
     logger,
     now,
@@ -147,6 +163,8 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
         config: config.send,
         newId,
         secretsFor: (scheme) => config.schemeSecrets[scheme],
+        // Read at every attempt: a rotation signs with both secrets at once, and drops the old after the grace.
+        endpointSecrets: async (endpointId) => signingSecrets(await endpointStore.secrets(endpointId), now()),
         metrics,
       }),
     clientAddress: overrides.clientAddress ?? requestIp,
@@ -158,7 +176,24 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     feed,
     rawBodies,
     storage,
+    endpointStore,
+    randomBytes: overrides.randomBytes ?? randomBytes,
   };
+  const endpoints =
+    overrides.endpoints ??
+    new EndpointService({
+      store: endpointStore,
+      destinations: core.destinations,
+      now,
+      newId,
+      randomBytes: core.randomBytes,
+      config: config.endpoints,
+      logger,
+      metrics,
+    });
+  late.endpoints = endpoints;
+  const recoveries = overrides.recoveries ?? new RecoveryJobs({ store: endpointStore, sender: core.sender, now, newId, logger });
+  const deps: AppDeps = { ...core, endpoints, recoveries };
   if (config.forwardUrl !== '') {
     startForwarding({ url: config.forwardUrl, feed, rawBodies, sender: deps.sender, logger });
   }

@@ -6,6 +6,13 @@ import { DEFAULTS, ENV_KEYS, ENV_SCHEMA, type Env, type LOG_LEVELS } from './tab
 export { DEFAULTS, ENV_SCHEMA, ENV_TABLE, STORE_KINDS, type EnvKey, type StoreKind } from './table';
 export { SECRET_VARIABLES } from './checks';
 
+export interface EndpointsConfig {
+  /** How long a rotated-out endpoint secret keeps signing beside the new one, in ms. */
+  readonly secretGraceMs: number;
+  /** How long an endpoint may fail without a success before it is disabled, in ms. */
+  readonly disableAfterMs: number;
+}
+
 export interface SendConfig {
   /** Attempts per delivery, the first included. */
   readonly maxAttempts: Env['SEND_MAX_ATTEMPTS'];
@@ -73,6 +80,8 @@ export interface Config {
   readonly shutdownTimeoutMs: Env['SHUTDOWN_TIMEOUT_MS'];
   readonly send: SendConfig;
   readonly deliveryLimit: Env['DELIVERY_LIMIT'];
+  /** Provider mode: rotation grace and the disabling rule, in ms. */
+  readonly endpoints: EndpointsConfig;
   readonly security: SecurityConfig;
   /** Every accepted webhook is also sent here (like `stripe listen --forward-to`); empty: off. */
   readonly forwardUrl: Env['FORWARD_URL'];
@@ -170,6 +179,10 @@ export function loadConfig(
       concurrency: v.SEND_CONCURRENCY,
     },
     deliveryLimit: v.DELIVERY_LIMIT,
+    endpoints: {
+      secretGraceMs: v.ENDPOINT_SECRET_GRACE_HOURS * 3_600_000,
+      disableAfterMs: v.ENDPOINT_DISABLE_AFTER_HOURS * 3_600_000,
+    },
     security: {
       adminToken: v.ADMIN_TOKEN,
       trustProxy: v.TRUST_PROXY,

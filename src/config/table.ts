@@ -64,6 +64,14 @@ export const ENV_TABLE = {
   SEND_TIMEOUT_MS: field('10000', int(1, 600_000), []),
   SEND_CONCURRENCY: field('50', int(1, 10_000), []),
   DELIVERY_LIMIT: field('1000', int(1, 1_000_000), ['Delivery records kept; the oldest finished ones are evicted first.']),
+  ENDPOINT_SECRET_GRACE_HOURS: field('24', int(0, 24 * 365), [
+    'Provider mode (docs/endpoints.md): after POST /webhook/endpoints/:id/secret/rotate, the old secret keeps signing',
+    'beside the new one (two signatures per header) for this many hours, then is dropped.',
+  ], 'Endpoints'),
+  ENDPOINT_DISABLE_AFTER_HOURS: field('120', int(1, 24 * 365), [
+    'An endpoint whose deliveries have all failed for this many hours (from the first failure after its last success,',
+    'and only once at least 10 deliveries have failed) is disabled; new events skip it until it is enabled again.',
+  ]),
 
   ADMIN_TOKEN: field('', adminToken(), [
     'Bearer token for /webhook/send, /webhook/deliveries, /webhook/history and /metrics (at least 16 characters,',

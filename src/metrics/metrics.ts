@@ -27,6 +27,8 @@ export interface Metrics {
   /** One delivery attempt: `2xx`..`5xx` by status class, `error` without a response, `forbidden` when refused. */
   attempt(outcome: string, durationMs: number): void;
   delivery(outcome: 'delivered' | 'failed'): void;
+  /** An endpoint switched off by the failure rule (ENDPOINT_DISABLE_AFTER_HOURS). */
+  endpointDisabled(): void;
 }
 
 /** Does nothing: the default for collaborators built without metrics (their own unit tests). */
@@ -37,6 +39,7 @@ export const noMetrics: Omit<Metrics, 'registry'> = {
   processed: () => undefined,
   attempt: () => undefined,
   delivery: () => undefined,
+  endpointDisabled: () => undefined,
 };
 
 /** The status class of an attempt's response, or `error`. */
@@ -94,6 +97,11 @@ export function createMetrics(sources: () => GaugeSources): Metrics {
     buckets: DURATION_BUCKETS,
     registers,
   });
+  const endpointsDisabled = new Counter({
+    name: 'webhook_endpoints_disabled_total',
+    help: 'Endpoints disabled because their deliveries kept failing (ENDPOINT_DISABLE_AFTER_HOURS).',
+    registers,
+  });
   new Gauge({
     name: 'webhook_deliveries_pending',
     help: 'Deliveries not yet delivered or failed (attempting or waiting for a retry).',
@@ -147,5 +155,6 @@ export function createMetrics(sources: () => GaugeSources): Metrics {
       attemptDuration.observe(durationMs / 1000);
     },
     delivery: (outcome) => deliveries.inc({ outcome }),
+    endpointDisabled: () => endpointsDisabled.inc(),
   };
 }

@@ -3,7 +3,7 @@ import type { Now, Random, Sleep } from '../clock';
 import type { SendConfig } from '../config';
 import type { Metrics } from '../metrics/metrics';
 import { attemptDelivery } from './attempt';
-import { currentSeries, type DeliveryContent, type DeliveryRecord, type DeliveryStore } from './delivery-store';
+import { currentSeries, dueMs, type DeliveryContent, type DeliveryRecord, type DeliveryStore } from './delivery-store';
 import { decide } from './retry-policy';
 import type { SendScheme } from './sign-headers';
 import { afterAttempt, finished, interrupted } from './transitions';
@@ -31,6 +31,8 @@ export interface DeliveryLoopOptions {
   readonly instanceId: () => string;
   /** The secrets of a scheme, which a delivery without a per-request secret signs with; read at each attempt. */
   readonly secretsFor: (scheme: SendScheme) => readonly string[];
+  /** The current secrets of an endpoint (source `endpoint`), read at each attempt; empty when it is gone. */
+  readonly endpointSecrets?: (endpointId: string) => Promise<readonly string[]>;
   readonly metrics: Pick<Metrics, 'attempt' | 'delivery'>;
   /** After every write of a record by the loop. */
   readonly onChange: (record: DeliveryRecord) => void;
@@ -89,7 +91,8 @@ export class DeliveryLoop {
       return;
     }
     // While a claim is being read, its slots are spoken for: a direct attempt now could exceed the concurrency.
-    if (this.backlog || this.claiming !== undefined || this.inFlight.size >= config.concurrency) {
+    // A delivery due later (an endpoint's rate limit) waits in the outbox like a retry.
+    if (dueMs(record) > now() || this.backlog || this.claiming !== undefined || this.inFlight.size >= config.concurrency) {
       await store.create(record, content);
       this.schedule();
       return;
@@ -206,6 +209,14 @@ export class DeliveryLoop {
     const series = currentSeries(record);
     const made = record.attempts.reduce((n, a) => (a.series === series ? n + 1 : n), 0);
     if (made >= record.maxAttempts) return this.record(finished(record, 'failed', `no attempts left (${record.maxAttempts} made)`, now()), token);
+    let secrets: readonly string[];
+    try {
+      secrets = await this.secretsOf(record, content);
+    } catch (error) {
+      logger.error({ deliveryId: record.id, err: error }, 'could not read the secrets of a delivery');
+      return this.record(finished(record, 'failed', 'could not read the endpoint secrets', now()), token);
+    }
+    if (secrets.length === 0) return this.record(finished(record, 'failed', 'the endpoint was deleted', now()), token);
     let outcome;
     try {
       outcome = await attemptDelivery({
@@ -214,7 +225,7 @@ export class DeliveryLoop {
         metrics,
         record,
         content,
-        secrets: content.secret !== undefined ? [content.secret] : this.signingSecrets(record.scheme, content.signAll),
+        secrets,
         number: record.attempts.length + 1,
         series,
       });
@@ -239,11 +250,19 @@ export class DeliveryLoop {
     );
     const decision = forbidden
       ? ({ action: 'fail', reason: 'destination forbidden; not retried' } as const)
-      : decide(result, made + 1, record.maxAttempts, config, random, nowMs);
+      : decide(result, made + 1, record.maxAttempts, config, random, nowMs, record.retrySchedule);
     let next = afterAttempt(record, attempt, decision, nowMs);
     if (forbidden) next = { ...next, error: 'destination forbidden; not retried' };
     if (next.status === 'pending' && this.stopped) next = interrupted(next, nowMs);
     return this.record(next, token);
+  }
+
+  /** A per-request secret, else the endpoint's (for a fan-out), else the scheme's configured ones. */
+  private async secretsOf(record: DeliveryRecord, content: DeliveryContent): Promise<readonly string[]> {
+    if (content.secret !== undefined) return [content.secret];
+    const endpointId = record.source?.kind === 'endpoint' ? record.source.endpointId : undefined;
+    if (endpointId !== undefined) return this.options.endpointSecrets ? this.options.endpointSecrets(endpointId) : [];
+    return this.signingSecrets(record.scheme, content.signAll);
   }
 
   private signingSecrets(scheme: SendScheme, signAll: boolean): readonly string[] {

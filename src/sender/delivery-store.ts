@@ -1,15 +1,21 @@
+import type { RetryScheduleName } from './retry-policy';
 import type { SendScheme } from './sign-headers';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
 /**
  * Where a delivery came from, so the page can link a delivery and the history entry it re-sends both ways:
- * `send` (POST /webhook/send), `replay` (POST /webhook/history/:id/replay), `forward` (FORWARD_URL).
+ * `send` (POST /webhook/send), `replay` (POST /webhook/history/:id/replay), `forward` (FORWARD_URL),
+ * `endpoint` (POST /webhook/events fanned out to a registered endpoint).
  */
 export interface DeliverySource {
-  readonly kind: 'send' | 'replay' | 'forward';
+  readonly kind: 'send' | 'replay' | 'forward' | 'endpoint';
   /** The history entry a replay or a forward re-sends. */
   readonly historyId?: string;
+  /** The endpoint an event was fanned out to: its secrets sign each attempt (read at the attempt, for rotation). */
+  readonly endpointId?: string;
+  /** The customer (appId) the endpoint belongs to. */
+  readonly appId?: string;
 }
 
 export interface Attempt {
@@ -46,6 +52,8 @@ export interface DeliveryRecord {
   readonly updatedAt: string;
   /** Attempts allowed per series. */
   readonly maxAttempts: number;
+  /** The retry schedule between attempts; absent means `exponential` (SPEC.md section 2). */
+  readonly retrySchedule?: RetryScheduleName;
   readonly timeoutMs: number;
   readonly attempts: readonly Attempt[];
   /** When the next attempt is due, while pending; else null. The outbox's schedule. */

@@ -1,4 +1,5 @@
 import type { DeliveryContent, DeliveryRecord, DeliverySource } from './delivery-store';
+import type { RetryScheduleName } from './retry-policy';
 import type { SendScheme } from './sign-headers';
 
 export interface SendRequest {
@@ -23,6 +24,12 @@ export interface SendRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** Where the request comes from; `{kind: 'send'}` unless told. */
   readonly source?: DeliverySource;
+  /** The delivery's id, decided by the caller (a fan-out records it before sending); a new one otherwise. */
+  readonly id?: string;
+  /** `exponential` unless told. */
+  readonly retrySchedule?: RetryScheduleName;
+  /** When the first attempt is due, in ms since the epoch (an endpoint's rate limit); at once otherwise. */
+  readonly dueAtMs?: number;
 }
 
 /**
@@ -65,8 +72,9 @@ export function newDelivery(
     updatedAt: createdAt,
     maxAttempts: request.maxAttempts ?? defaults.maxAttempts,
     timeoutMs: request.timeoutMs ?? defaults.timeoutMs,
+    ...(request.retrySchedule !== undefined && request.retrySchedule !== 'exponential' ? { retrySchedule: request.retrySchedule } : {}),
     attempts: [],
-    nextAttemptAt: createdAt,
+    nextAttemptAt: request.dueAtMs !== undefined ? new Date(request.dueAtMs).toISOString() : createdAt,
     error: null,
   };
   const content: DeliveryContent = {

@@ -21,6 +21,28 @@ export function backoffDelayMs(retry: number, options: BackoffOptions, random: R
   return Math.round(exponential * spread);
 }
 
+/**
+ * The named retry schedules a delivery may follow: `exponential` (SEND_BASE_DELAY_MS doubling up to
+ * SEND_MAX_DELAY_MS, SPEC.md section 2) or `svix`, the fixed ladder Svix documents for its endpoints
+ * (https://docs.svix.com/retries): immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, each ±20 %.
+ */
+export const RETRY_SCHEDULES = ['exponential', 'svix'] as const;
+export type RetryScheduleName = (typeof RETRY_SCHEDULES)[number];
+
+/** Delay before retry n of the `svix` schedule (index n - 1), in ms: about 28 hours from first to last. */
+export const SVIX_DELAYS_MS: readonly number[] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+/** The first attempt and one per retry of the ladder. */
+export const SVIX_MAX_ATTEMPTS = SVIX_DELAYS_MS.length + 1;
+
+/** The delay of retry `retry` (1 for the first) on the named schedule, ±20 %. */
+export function scheduledDelayMs(schedule: RetryScheduleName, retry: number, options: BackoffOptions, random: Random): number {
+  if (schedule === 'exponential') return backoffDelayMs(retry, options, random);
+  if (!Number.isInteger(retry) || retry < 1) throw new TypeError(`retry must be an integer >= 1, got ${retry}`);
+  // Past the ladder (a caller allowing more attempts), the last step repeats.
+  const base = SVIX_DELAYS_MS[Math.min(retry, SVIX_DELAYS_MS.length) - 1]!;
+  return Math.round(base * (1 - JITTER + 2 * JITTER * random()));
+}
+
 /** `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 section 5.6.7). */
 const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 /** `Sunday, 06-Nov-94 08:49:37 GMT`, obsolete but still to be accepted. */
@@ -72,6 +94,7 @@ export function decide(
   options: BackoffOptions,
   random: Random,
   nowMs: number,
+  schedule: RetryScheduleName = 'exponential',
 ): Decision {
   if (result.kind === 'response') {
     if (result.status >= 200 && result.status < 300) return { action: 'delivered' };
@@ -82,6 +105,11 @@ export function decide(
   }
   if (attempt >= maxAttempts) return { action: 'fail', reason: `gave up after ${maxAttempts} attempt${maxAttempts === 1 ? '' : 's'}` };
   const retryAfterMs = result.kind === 'response' ? parseRetryAfterMs(result.retryAfter, nowMs) : undefined;
+  if (schedule === 'svix') {
+    // The ladder is the floor: a Retry-After (capped) may ask for longer, never for sooner.
+    const scheduled = scheduledDelayMs(schedule, attempt, options, random);
+    return { action: 'retry', delayMs: retryAfterMs === undefined ? scheduled : Math.max(scheduled, Math.min(retryAfterMs, options.maxDelayMs)) };
+  }
   const delayMs = retryAfterMs !== undefined ? Math.min(retryAfterMs, options.maxDelayMs) : backoffDelayMs(attempt, options, random);
   return { action: 'retry', delayMs };
 }

@@ -34,6 +34,11 @@ export interface SenderOptions {
    * the first signs, all sign with `signAll`. Read at each attempt.
    */
   readonly secretsFor: (scheme: SendScheme) => readonly string[];
+  /**
+   * The secrets of the endpoint a delivery was fanned out to (source `endpoint`), read at each attempt so a
+   * rotation takes effect at once; empty when the endpoint is gone (the delivery then fails).
+   */
+  readonly endpointSecrets?: (endpointId: string) => Promise<readonly string[]>;
   /** Counts attempts and deliveries; none when absent. */
   readonly metrics?: Pick<Metrics, 'attempt' | 'delivery'>;
   /**
@@ -99,7 +104,7 @@ export function createSender(options: SenderOptions): Sender {
     async send(request) {
       const createdAt = iso(now());
       const eventId = request.eventId ?? newId('evt');
-      const { record, content } = newDelivery(request, { id: newId('dlv'), eventId }, createdAt, config);
+      const { record, content } = newDelivery(request, { id: request.id ?? newId('dlv'), eventId }, createdAt, config);
       await stored(() => loop.submit(record, content));
       logger.debug({ deliveryId: record.id, eventId, eventType: record.eventType, scheme: record.scheme }, 'webhook send queued');
       onChange(record);

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { DedupeStore } from '../dedupe/store';
 import type { HistoryStore } from '../history/store';
 import type { DeliveryStore } from '../sender/delivery-store';
+import type { EndpointStore } from '../endpoints/endpoint-store';
 
 /** How often expired dedupe keys and history past its retention are removed. */
 export const MAINTENANCE_INTERVAL_MS = 60_000;
@@ -21,6 +22,8 @@ export interface Storage {
   readonly history: HistoryStore;
   readonly dedupe: DedupeStore;
   readonly deliveries: DeliveryStore;
+  /** Provider mode: endpoints, their secrets, events and their deliveries' index. */
+  readonly endpoints: EndpointStore;
   /** COMMITs made so far (each an fsync with SQLite; always 0 with memory): for tests and metrics. */
   readonly commits: number;
   /**
@@ -45,6 +48,7 @@ export abstract class BaseStorage implements Storage {
   abstract readonly history: HistoryStore & Sweepable;
   abstract readonly dedupe: DedupeStore & Sweepable;
   abstract readonly deliveries: DeliveryStore;
+  abstract readonly endpoints: EndpointStore;
   abstract readonly commits: number;
   abstract health(): Promise<StorageHealth>;
   abstract close(): void;

@@ -1,5 +1,6 @@
 import type { Config } from '../../config';
 import { MemoryDeliveryStore } from './delivery-store';
+import { MemoryEndpointStore } from './endpoint-store';
 import { BaseStorage, type StorageHealth } from '../storage';
 
 const HEALTHY: Promise<StorageHealth> = Promise.resolve({ ok: true });
@@ -12,6 +13,7 @@ export class MemoryStorage extends BaseStorage {
   readonly history: MemoryHistoryStore;
   readonly dedupe: MemoryDedupeStore;
   readonly deliveries: MemoryDeliveryStore;
+  readonly endpoints = new MemoryEndpointStore();
 
   /** @param parts stores to use instead of new ones (tests pass failing ones); `history` writes its keys to `dedupe`. */
   constructor(config: Config, parts: { history?: MemoryHistoryStore; dedupe?: MemoryDedupeStore } = {}) {

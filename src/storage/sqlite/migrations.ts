@@ -143,6 +143,44 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_due ON deliveries (due_ms) WHERE status = 'pending';
     `,
   },
+  {
+    version: 5,
+    description: 'provider mode: endpoints, their secrets, events and the index of their deliveries',
+    sql: `
+      CREATE TABLE endpoints (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        app_id TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        -- the endpoint without its secrets, as JSON
+        endpoint TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_until_ms INTEGER,
+        -- the rate limit's next free slot, ms since the epoch
+        next_slot_ms INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX endpoints_app ON endpoints (app_id, seq);
+
+      CREATE TABLE endpoint_events (
+        app_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (app_id, event_id)
+      );
+
+      CREATE TABLE endpoint_deliveries (
+        delivery_id TEXT PRIMARY KEY,
+        endpoint_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        settled_ms INTEGER
+      );
+      CREATE INDEX endpoint_deliveries_created ON endpoint_deliveries (endpoint_id, created_ms);
+      CREATE INDEX endpoint_deliveries_settled ON endpoint_deliveries (endpoint_id, settled_ms);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
