@@ -64,7 +64,15 @@ async function stored<T>(operation: () => Promise<T>): Promise<T> {
  * Routes call it; it calls the store's contract, never a backend.
  */
 export class EndpointService {
+  /** Outcomes being written, so tests and shutdown can wait for them (`idle`). */
+  private readonly recording = new Set<Promise<void>>();
+
   constructor(private readonly options: EndpointServiceOptions) {}
+
+  /** Resolves once every outcome handed to `deliveryChanged` so far has been recorded. */
+  async idle(): Promise<void> {
+    while (this.recording.size > 0) await Promise.allSettled(this.recording);
+  }
 
   private iso(): string {
     return new Date(this.options.now()).toISOString();
@@ -164,11 +172,18 @@ export class EndpointService {
    * A delivery record changed (the delivery store's observer): when a fan-out delivery has ended, the outcome
    * goes to the endpoint's counters, and the failure rule may switch the endpoint off.
    */
-  async deliveryChanged(record: DeliveryRecord): Promise<void> {
+  deliveryChanged(record: DeliveryRecord): Promise<void> {
     const endpointId = record.source?.kind === 'endpoint' ? record.source.endpointId : undefined;
-    if (endpointId === undefined || record.status === 'pending') return;
+    if (endpointId === undefined || record.status === 'pending') return Promise.resolve();
+    const recorded = this.recordOutcome(endpointId, record, record.status);
+    this.recording.add(recorded);
+    void recorded.catch(() => undefined).finally(() => this.recording.delete(recorded));
+    return recorded;
+  }
+
+  private async recordOutcome(endpointId: string, record: DeliveryRecord, status: 'delivered' | 'failed'): Promise<void> {
     const atMs = Date.parse(record.updatedAt);
-    const endpoint = await this.options.store.recordOutcome(endpointId, { deliveryId: record.id, status: record.status, atMs });
+    const endpoint = await this.options.store.recordOutcome(endpointId, { deliveryId: record.id, status, atMs });
     if (!endpoint || !shouldDisable(endpoint, atMs, this.options.config.disableAfterMs)) return;
     const reason = disabledReason(endpoint);
     await this.options.store.update({ ...endpoint, enabled: false, disabledReason: reason, updatedAt: new Date(atMs).toISOString() });

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
+import type { Logger } from 'pino';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { createApp } from '../../src/app';
 import type { Sleep } from '../../src/clock';
 import type { AppDeps } from '../../src/deps';
 import type { FetchLike } from '../../src/sender/sender';
-import { nextTurn } from './async';
 import { fakeClock, makeDeps } from './deps';
 import { recordingSleep, reply, type FetchCall } from './send-fakes';
 
@@ -49,7 +49,14 @@ export interface ProviderApp {
  * ids and fixed randomness, on the chosen backend.
  */
 export function providerApp(
-  options: { backend?: Backend; env?: Record<string, string>; answer?: (call: FetchCall) => number; startMs?: number; sleep?: (clock: ReturnType<typeof fakeClock>) => Sleep } = {},
+  options: {
+    backend?: Backend;
+    env?: Record<string, string>;
+    answer?: (call: FetchCall) => number;
+    startMs?: number;
+    sleep?: (clock: ReturnType<typeof fakeClock>) => Sleep;
+    logger?: Logger;
+  } = {},
 ): ProviderApp {
   const clock = fakeClock(options.startMs);
   const sink = sinkFetch(options.answer);
@@ -63,6 +70,7 @@ export function providerApp(
   }
   const deps = makeDeps({
     env,
+    logger: options.logger,
     fetch: sink.fetch,
     sleep: options.sleep ? options.sleep(clock) : recordingSleep(clock.advance).sleep,
     now: clock.now,
@@ -72,10 +80,8 @@ export function providerApp(
     randomBytes: (size) => Buffer.alloc(size, (bytes += 1)),
   });
   const app = createApp(deps);
-  const settle = async (): Promise<void> => {
-    // The observer's writes are a few promise hops behind the record's: a few turns are plenty, and bounded.
-    for (let turn = 0; turn < 20; turn += 1) await nextTurn();
-  };
+  // The endpoint counters are written after the delivery's outcome: wait for those writes too.
+  const settle = (): Promise<void> => deps.endpoints.idle();
   return {
     app,
     deps,
