@@ -8,6 +8,9 @@ import { SqliteDeliveryStore } from '../../src/storage/sqlite/delivery-store';
 import { MEMORY_PATH, openSqliteDatabase } from '../../src/storage/sqlite/database';
 import { describeDedupeStore } from './dedupe-store';
 import { describeDeliveryStore } from './delivery-store';
+import { describeEndpointStore } from './endpoint-store';
+import { MemoryEndpointStore } from '../../src/storage/memory/endpoint-store';
+import { SqliteEndpointStore } from '../../src/storage/sqlite/endpoint-store';
 import { describeHistoryStore } from './history-store';
 
 // The same contract tests against both backends: one store contract, two implementations.
@@ -29,3 +32,6 @@ describeDedupeStore('sqlite', (options) => new SqliteDedupeStore(database(), opt
 
 describeDeliveryStore('memory', ({ limit }) => new MemoryDeliveryStore(limit));
 describeDeliveryStore('sqlite', ({ limit }) => new SqliteDeliveryStore(database(), { limit, secrets: () => ['configured-secret'] }), closeAll);
+
+describeEndpointStore('memory', () => new MemoryEndpointStore());
+describeEndpointStore('sqlite', () => new SqliteEndpointStore(database()), closeAll);

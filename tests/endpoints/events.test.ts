@@ -133,3 +133,21 @@ describe('POST /webhook/events: bad requests', () => {
     expectError(res, 400, 'request.invalid');
   });
 });
+
+describe('retry schedule per endpoint', () => {
+  it("retries an endpoint on the svix schedule with Svix's ladder, and another on the exponential one", async () => {
+    let svixCalls = 0;
+    const p = providerApp({ answer: (call) => (call.url.includes('svix') ? (++svixCalls < 8 ? 503 : 200) : 200) });
+    try {
+      await p.createEndpoint({ url: 'https://svix.example/hooks', retrySchedule: 'svix' });
+      const res = await p.publish({ eventType: 'a', payload: 1 });
+      const record = (await request(p.app).get(`/webhook/deliveries/${res.body.deliveries[0].deliveryId}`)).body as DeliveryRecord;
+      expect(record).toMatchObject({ status: 'delivered', maxAttempts: 8, retrySchedule: 'svix' });
+      const started = record.attempts.map((a) => Date.parse(a.startedAt));
+      const gaps = started.slice(1).map((t, i) => t - started[i]!);
+      expect(gaps).toEqual([5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+    } finally {
+      await p.close();
+    }
+  });
+});

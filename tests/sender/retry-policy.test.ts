@@ -1,4 +1,4 @@
-import { backoffDelayMs, decide, isRetryableStatus, parseRetryAfterMs, type BackoffOptions } from '../../src/sender/retry-policy';
+import { backoffDelayMs, decide, isRetryableStatus, parseRetryAfterMs, scheduledDelayMs, SVIX_MAX_ATTEMPTS, type BackoffOptions } from '../../src/sender/retry-policy';
 
 const options: BackoffOptions = { baseDelayMs: 1000, maxDelayMs: 60_000 };
 const NOW_MS = Date.UTC(2026, 10, 29, 12, 0, 0);
@@ -138,5 +138,43 @@ describe('decide', () => {
 
   it('does not let Retry-After keep a non-retryable status alive', () => {
     expect(decide(response(400, '1'), 1, 5, options, fixed(0.5), NOW_MS)).toEqual({ action: 'fail', reason: 'status 400 is not retried' });
+  });
+});
+
+describe('the svix schedule', () => {
+  const MIN = 60_000;
+  const HOUR = 60 * MIN;
+  const ladder = [5000, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
+
+  it('waits 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h between its 8 attempts at the middle of the jitter', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => scheduledDelayMs('svix', n, options, fixed(0.5)))).toEqual(ladder);
+    expect(SVIX_MAX_ATTEMPTS).toBe(8);
+  });
+
+  it('spreads each step by 20 % either way', () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => scheduledDelayMs('svix', n, options, fixed(0)))).toEqual(ladder.map((d) => d * 0.8));
+    const highest = [1, 2, 3, 4, 5, 6, 7].map((n) => scheduledDelayMs('svix', n, options, fixed(ALMOST_ONE)));
+    highest.forEach((delay, i) => {
+      expect(delay).toBeLessThanOrEqual(ladder[i]! * 1.2);
+      expect(delay).toBeGreaterThan(ladder[i]! * 1.2 - 2);
+    });
+  });
+
+  it('is not capped by SEND_MAX_DELAY_MS, unlike the exponential one', () => {
+    const decision = decide({ kind: 'response', status: 503 }, 4, 8, options, fixed(0.5), NOW_MS, 'svix');
+    expect(decision).toEqual({ action: 'retry', delayMs: 2 * HOUR });
+    expect(decide({ kind: 'response', status: 503 }, 4, 8, options, fixed(0.5), NOW_MS)).toEqual({ action: 'retry', delayMs: 8000 });
+  });
+
+  it('lets Retry-After ask for longer than the step, never for sooner', () => {
+    const longer = decide({ kind: 'response', status: 429, retryAfter: '30' }, 1, 8, options, fixed(0.5), NOW_MS, 'svix');
+    expect(longer).toEqual({ action: 'retry', delayMs: 30_000 });
+    const sooner = decide({ kind: 'response', status: 429, retryAfter: '1' }, 2, 8, options, fixed(0.5), NOW_MS, 'svix');
+    expect(sooner).toEqual({ action: 'retry', delayMs: 5 * MIN });
+  });
+
+  it('repeats its last step past the ladder, and fails after the last attempt', () => {
+    expect(scheduledDelayMs('svix', 9, options, fixed(0.5))).toBe(10 * HOUR);
+    expect(decide({ kind: 'error' }, 8, 8, options, fixed(0.5), NOW_MS, 'svix')).toEqual({ action: 'fail', reason: 'gave up after 8 attempts' });
   });
 });
