@@ -9,9 +9,15 @@ import { nativeHeaders } from '../helpers/sign';
 
 /**
  * Property: whatever arrives, the answer is a 2xx or a JSON 4xx with {error: {code, message}}: never a 5xx,
- * never a crash. One server per property (each builds its own app); 3,500 requests in about 5 s here. The
- * 30 s test timeouts are headroom for a loaded CI machine, not the expected duration.
+ * never a crash. One server per property (each builds its own app).
+ *
+ * Bounded by the number of runs, never by time: a loaded machine takes longer but runs the same cases (issue
+ * 17: 2,000 + 1,500 runs went past the test timeout on a busy 2-core machine). The default keeps `npm test`
+ * at a few seconds here; `FUZZ_RUNS=5000 npx jest tests/fuzz` runs a deeper search. The test timeout only
+ * catches a hang.
  */
+const RUNS = Number(process.env.FUZZ_RUNS ?? '') || 400;
+const HANG_GUARD_MS = 10 * 60_000;
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 80 });
 // Headers that decide the framing of the request itself are left to the client library.
@@ -97,13 +103,13 @@ describe('fuzzing', () => {
           accepted += 1;
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: RUNS },
     );
 
     for (const id of sentinels) expect(deps.history.get(id)?.status).toBe('accepted');
     expect(deps.history.counts().rejected).toBeLessThanOrEqual(10);
     expect(accepted).toBeGreaterThan(0);
-  }, 30_000);
+  }, HANG_GUARD_MS);
 
   it('answers every request to /webhook/send with a 2xx or a JSON 4xx', async () => {
     // No real DNS: names starting with "a" resolve to a private address, the rest to a public one.
@@ -140,10 +146,10 @@ describe('fuzzing', () => {
         const code = res.status < 300 ? String(res.status) : (res.body.error.code as string);
         codes.set(code, (codes.get(code) ?? 0) + 1);
       }),
-      { numRuns: 1500 },
+      { numRuns: RUNS },
     );
     // The generators reach past validation: some sends go out, some are refused by the destination rules.
     expect((codes.get('202') ?? 0) + (codes.get('200') ?? 0)).toBeGreaterThan(0);
     expect(codes.get('destination.forbidden')).toBeGreaterThan(0);
-  }, 30_000);
+  }, HANG_GUARD_MS);
 });
