@@ -11,6 +11,7 @@ export const DEFAULTS = {
   PORT: '3005',
   HOST: '',
   LOG_LEVEL: 'info',
+  LOG_FORMAT: 'json',
   WEBHOOK_SECRET: '',
   SIGNATURE_TOLERANCE_SECONDS: '300',
   DEDUPE_TTL_SECONDS: '86400',
@@ -139,6 +140,7 @@ const schema = z.object({
   PORT: int(0, 65_535),
   HOST: z.string(),
   LOG_LEVEL: oneOf(LOG_LEVELS),
+  LOG_FORMAT: oneOf(['json', 'pretty']),
   WEBHOOK_SECRET: z.string(),
   SIGNATURE_TOLERANCE_SECONDS: int(1, DAY_SECONDS),
   DEDUPE_TTL_SECONDS: int(1, 30 * DAY_SECONDS),
@@ -215,6 +217,8 @@ export interface Config {
   /** Address to listen on; empty means every interface. */
   readonly host: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** `json` lines (the default, for machines) or `pretty` (pino-pretty, for a terminal). */
+  readonly logFormat: 'json' | 'pretty';
   /** Every secret verifies; the first one signs. Never empty after `loadConfig`. */
   readonly secrets: readonly string[];
   /** True when no secret was configured and one was generated for this run. */
@@ -308,6 +312,7 @@ export function loadConfig(
     port: v.PORT,
     host: v.HOST,
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
     secrets: secretGenerated ? [makeSecret()] : secrets,
     secretGenerated,
     signatureToleranceSeconds: v.SIGNATURE_TOLERANCE_SECONDS,

@@ -39,17 +39,21 @@ export function exited(child: ChildProcess, timeoutMs = 20_000): Promise<number 
 }
 
 /** Runs `src/server.ts` in its own process, as `npm run dev` does, without waiting for it. */
-export function spawnServerProcess(env: Record<string, string>): { child: ChildProcess; stderr: () => string } {
+export function spawnServerProcess(env: Record<string, string>): { child: ChildProcess; stdout: () => string; stderr: () => string } {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/server.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  return { child, stderr: () => stderr };
+  return { child, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** Spawns the server on `port` and waits until it answers, bounded by `timeoutMs`. */
