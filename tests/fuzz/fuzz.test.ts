@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
 import { createApp } from '../../src/app';
@@ -58,6 +59,16 @@ function listen(app: ReturnType<typeof createApp>): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/**
+ * The server's URL, for supertest: given the Server object instead, supertest listens again on a closed
+ * server. After a timed-out test, afterEach closes it and the fuzz loop, still running, would have it
+ * re-listen at every request: the loop went on, and the worker "failed to exit" (issue 17). With a URL, a
+ * request after close fails at once and ends the property.
+ */
+function urlOf(server: Server): string {
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 function close(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
@@ -82,10 +93,11 @@ describe('fuzzing', () => {
   it('answers every request to /webhook/receive with a 2xx or a JSON 4xx, and rejected requests never evict accepted events', async () => {
     const deps: AppDeps = makeDeps({ env: { HISTORY_LIMIT: '5000', REJECTED_HISTORY_LIMIT: '10', MAX_BODY_BYTES: '300' } });
     server = await listen(createApp(deps));
+    const url = urlOf(server);
     const sentinels: string[] = [];
     for (let i = 0; i < 3; i += 1) {
       const payload = `{"n":${i}}`;
-      const res = await request(server).post('/webhook/receive').set(nativeHeaders(payload, { nowMs: Date.now(), id: `evt_sentinel_${i}` })).send(payload);
+      const res = await request(url).post('/webhook/receive').set(nativeHeaders(payload, { nowMs: Date.now(), id: `evt_sentinel_${i}` })).send(payload);
       expect(res.status).toBe(200);
       sentinels.push(res.body.id);
     }
@@ -93,7 +105,7 @@ describe('fuzzing', () => {
 
     await fc.assert(
       fc.asyncProperty(body, headers, contentType, fc.boolean(), fc.uuid(), async (payload, extra, type, signed, id) => {
-        let req = request(server!).post('/webhook/receive').set(extra);
+        let req = request(url).post('/webhook/receive').set(extra);
         if (type !== undefined) req = req.set('content-type', type);
         if (signed) req = req.set(nativeHeaders(payload, { nowMs: Date.now(), id: `evt_${id}` })).set('content-type', 'text/plain').unset('content-encoding');
         const res = await req.send(payload);
@@ -116,6 +128,7 @@ describe('fuzzing', () => {
     const resolveAll = async (host: string) => [{ address: host.startsWith('a') ? '10.0.0.1' : '203.0.113.10', family: 4 }];
     const deps = makeDeps({ env: { SEND_BLOCK_PRIVATE: 'true', MANAGEMENT_MAX_BODY_BYTES: '2000' }, fetch: recordingFetch(200), sleep: instantSleep, lookup: resolveAll });
     server = await listen(createApp(deps));
+    const base = urlOf(server);
     const url = fc.oneof({ arbitrary: fc.webUrl(), weight: 4 }, printable, fc.constantFrom('http://127.0.0.1/', 'http://[::1]/', 'ftp://x/', 'http://169.254.169.254/', 'https://203.0.113.9/'));
     const sendBody = fc.oneof(
       fc.record(
@@ -138,7 +151,7 @@ describe('fuzzing', () => {
     const codes = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(sendBody, contentType, headers, fc.constantFrom('', '?wait=true', '?wait=1', '?wait=maybe'), async (raw, type, extra, query) => {
-        let req = request(server!).post(`/webhook/send${query}`).set(extra).unset('authorization');
+        let req = request(base).post(`/webhook/send${query}`).set(extra).unset('authorization');
         // Mostly JSON, as a real client sends; sometimes anything.
         req = req.set('content-type', type === undefined || type.length % 2 === 0 ? 'application/json' : type);
         const res = await req.send(raw);
