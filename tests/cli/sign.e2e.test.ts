@@ -39,6 +39,18 @@ describe('npm run sign, end to end', () => {
     expect(entry).toMatchObject({ scheme, payload: JSON.parse(body) });
   });
 
+  it('signs a form body piped on standard input, and the server accepts it as text', async () => {
+    server = await start({ PORT: '0', HOST: '127.0.0.1', WEBHOOK_SECRET: SECRET }, { logger: pino({ level: 'silent' }) });
+    const script =
+      "printf '%s\\n' 'name=O%27Brien&city=Z%C3%BCrich' | npm run -s sign -- --scheme native --id evt_form --file - " +
+      `--content-type application/x-www-form-urlencoded --curl ${server.url}/webhook/receive | bash`;
+
+    const { stdout: response } = await run('bash', ['-c', script], { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET: SECRET } });
+
+    expect(JSON.parse(response)).toEqual({ received: true, id: 'evt_form', duplicate: false });
+    expect(server.deps.history.get('evt_form')).toMatchObject({ payload: 'name=O%27Brien&city=Z%C3%BCrich\n', sizeBytes: 32 });
+  });
+
   it('exits 2 with the usage for an unknown scheme', async () => {
     const failure = await sign(['--scheme', 'paypal', '--body', '{}']).then(
       () => undefined,
