@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signNative } from '../../src/signature/native';
-import { exited, freePort, spawnServer, spawnServerProcess, type SpawnedServer } from '../helpers/spawn-server';
+import { exited, freePort, killSpawned, spawnServer, spawnServerProcess, type SpawnedServer } from '../helpers/spawn-server';
 
 // Real processes killed with SIGKILL: what STORE=sqlite promises survives a crash, not only a clean stop.
 const SECRET = 'crash-test-secret';
@@ -18,6 +18,7 @@ beforeEach(() => {
 });
 afterEach(async () => {
   for (const server of servers) await server.kill9().catch(() => undefined);
+  await killSpawned(); // and any server still starting when a test timed out
   rmSync(dir, { recursive: true, force: true });
 });
 

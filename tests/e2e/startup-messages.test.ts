@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { start, ListenError, type RunningServer } from '../../src/server';
 import { memoryLogger } from '../helpers/deps';
-import { exited, freePort, spawnServerProcess } from '../helpers/spawn-server';
+import { exited, freePort, killSpawned, spawnServerProcess } from '../helpers/spawn-server';
 
 /** What a newcomer reads when `npm start` goes wrong, and the lines it prints when it goes right (issue 17). */
 
@@ -29,6 +29,7 @@ describe('start-up messages', () => {
   afterEach(async () => {
     await running?.close();
     running = undefined;
+    await killSpawned();
   });
 
   it(
