@@ -76,7 +76,7 @@ export function spawnServerProcess(env: Record<string, string>): { child: ChildP
 }
 
 /** Spawns the server on `port` and waits until it answers, bounded by `timeoutMs`. */
-export async function spawnServer(port: number, env: Record<string, string>, timeoutMs = 30_000): Promise<SpawnedServer> {
+export async function spawnServer(port: number, env: Record<string, string>, timeoutMs = 60_000): Promise<SpawnedServer> {
   const { child, stderr } = spawnServerProcess({ ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
