@@ -47,7 +47,8 @@ export function sqliteFolderProblem(dbPath: string): string | undefined {
   }
   const pseudo = pseudoFilesystem(existing.path);
   if (pseudo !== undefined) {
-    return `${existing.path} is on ${pseudo}, a kernel pseudo-filesystem that cannot hold a database. Set SQLITE_PATH to a file on disk, e.g. ./data/webhooks.db.`;
+    const through = existing.path === pseudo ? '' : ` (the path leads into it through ${existing.path})`;
+    return `${pseudo} is a kernel pseudo-filesystem that cannot hold a database${through}. Set SQLITE_PATH to a file on disk, e.g. ./data/webhooks.db.`;
   }
   return undefined;
 }

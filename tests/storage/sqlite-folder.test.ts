@@ -51,13 +51,14 @@ describe('An SQLITE_PATH whose folder cannot hold a database', () => {
   onLinux('refuses a path under /proc at once instead of spinning in mkdir', () => {
     const error = thrown(() => openSqliteDatabase('/proc/data/webhooks.db'));
     expect(error).toBeInstanceOf(StorageOpenError);
-    expect(error.message).toContain('/proc is on /proc, a kernel pseudo-filesystem');
+    expect(error.message).toContain('(SQLITE_PATH): /proc is a kernel pseudo-filesystem that cannot hold a database.');
     expect(error.message).toContain('Set SQLITE_PATH to a file on disk');
   });
 
   onLinux('refuses /proc and /sys reached through a symbolic link', () => {
     symlinkSync('/proc', join(dir, 'link'));
-    expect(sqliteFolderProblem(join(dir, 'link', 'data', 'webhooks.db'))).toContain('on /proc');
-    expect(sqliteFolderProblem('/sys/kernel/webhooks.db')).toContain('/sys/kernel is on /sys');
+    const link = join(dir, 'link');
+    expect(sqliteFolderProblem(join(link, 'data', 'webhooks.db'))).toContain(`/proc is a kernel pseudo-filesystem that cannot hold a database (the path leads into it through ${link})`);
+    expect(sqliteFolderProblem('/sys/kernel/webhooks.db')).toContain('/sys is a kernel pseudo-filesystem that cannot hold a database (the path leads into it through /sys/kernel)');
   });
 });
