@@ -74,6 +74,25 @@ describe('start-up messages', () => {
     SPAWN_TEST_MS,
   );
 
+  it(
+    'prints readable log lines with LOG_FORMAT=pretty',
+    async () => {
+      const port = await freePort();
+      const { child, stdout } = spawnServerProcess({ PORT: String(port), LOG_LEVEL: 'info', LOG_FORMAT: 'pretty', WEBHOOK_SECRET: 'pretty-secret' });
+      try {
+        const deadline = Date.now() + 60_000;
+        while (!stdout().includes('INFO') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(stdout()).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] INFO.*: listening/m);
+        expect(stdout()).toContain(`url: "http://127.0.0.1:${port}/"`);
+        expect(stdout()).not.toContain('"msg":"listening"');
+      } finally {
+        child.kill('SIGTERM');
+        await exited(child, 30_000);
+      }
+    },
+    SPAWN_TEST_MS,
+  );
+
   (existsSync('/proc/self') ? it : it.skip)(
     'refuses an SQLITE_PATH under /proc at once, instead of spinning and ignoring SIGTERM',
     async () => {
