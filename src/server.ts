@@ -150,7 +150,7 @@ export async function start(
   // For tests and callers in this process: an address that is certainly this machine, without a trailing slash.
   const url = where.interfaces === 'all' ? `http://127.0.0.1:${where.port}` : where.url.slice(0, -1);
   const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger });
-  resumePendingWork(deps);
+  await resumePendingWork(deps);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

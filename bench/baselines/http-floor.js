@@ -4,12 +4,12 @@
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
 const { verifyWebhook } = require('../../dist/signature/verify');
-const { MemoryHistoryStore } = require('../../dist/history/memory-store');
-const { MemoryDedupeStore } = require('../../dist/dedupe/memory-dedupe');
+const { MemoryHistoryStore } = require('../../dist/storage/memory/history-store');
+const { MemoryDedupeStore } = require('../../dist/storage/memory/dedupe-store');
 
 const secrets = [process.env.WEBHOOK_SECRET];
-const history = new MemoryHistoryStore({ limit: 1000, rejectedLimit: 500 });
 const dedupe = new MemoryDedupeStore({ ttlSeconds: 86400, maxEntries: 100000 });
+const history = new MemoryHistoryStore({ limit: 1000, rejectedLimit: 500 }, dedupe);
 
 const server = http.createServer((req, res) => {
   const chunks = [];
@@ -25,16 +25,16 @@ const server = http.createServer((req, res) => {
     const identity = scheme.identify(req.headers, undefined);
     const id = identity.eventId ?? `evt_${randomUUID()}`;
     const keys = [`id:${id}`, `sig:${result.signature}`];
-    const duplicate = dedupe.lookup(keys, now) !== undefined;
-    if (!duplicate) {
-      history.add({
-        id, receivedAt: new Date(now).toISOString(), eventType: identity.eventType ?? null, scheme: scheme.name,
-        status: 'accepted', verification: { ok: true, reason: null }, headers: { ...req.headers },
-        payload: JSON.parse(body.toString('utf8')), sizeBytes: body.length, duplicates: 0, processing: { state: 'done' },
-      });
-      dedupe.remember(keys, id, now);
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ received: true, id, duplicate }));
+    const entry = {
+      id, receivedAt: new Date(now).toISOString(), eventType: identity.eventType ?? null, scheme: scheme.name,
+      status: 'accepted', verification: { ok: true, reason: null }, headers: { ...req.headers },
+      payload: JSON.parse(body.toString('utf8')), sizeBytes: body.length, duplicates: 0, processing: { state: 'done' },
+    };
+    // The store's one atomic step, as the intake makes it: duplicate check, entry and keys.
+    history.accept(entry, body, keys, now).then((outcome) => {
+      const answer = outcome.stored ? { received: true, id, duplicate: false } : { received: true, id: outcome.duplicateOf, duplicate: true };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
   });
 });
 server.listen(Number(process.env.PORT) || 0, '127.0.0.1', () => {

@@ -36,7 +36,7 @@ describe('npm run sign, end to end', () => {
     const { stdout: response } = await run('bash', ['-c', command]);
 
     expect(JSON.parse(response)).toEqual({ received: true, id: 'evt_e2e', duplicate: false });
-    const entry = server.deps.history.get('evt_e2e');
+    const entry = await server.deps.history.get('evt_e2e');
     expect(entry).toMatchObject({ scheme, payload: JSON.parse(body) });
   });
 
@@ -49,7 +49,7 @@ describe('npm run sign, end to end', () => {
     const { stdout: response } = await run('bash', ['-c', script], { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET: SECRET } });
 
     expect(JSON.parse(response)).toEqual({ received: true, id: 'evt_form', duplicate: false });
-    expect(server.deps.history.get('evt_form')).toMatchObject({ payload: 'name=O%27Brien&city=Z%C3%BCrich\n', sizeBytes: 32 });
+    expect(await server.deps.history.get('evt_form')).toMatchObject({ payload: 'name=O%27Brien&city=Z%C3%BCrich\n', sizeBytes: 32 });
   });
 
   it('exits 2 with the usage for an unknown scheme', async () => {

@@ -30,7 +30,7 @@ describe('a native webhook without X-Webhook-Event', () => {
 
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: true, id: 'evt_untyped', duplicate: false });
-    expect(deps.history.get('evt_untyped')).toMatchObject({ eventType: null, status: 'accepted', processing: { state: 'done' } });
+    expect(await deps.history.get('evt_untyped')).toMatchObject({ eventType: null, status: 'accepted', processing: { state: 'done' } });
     expect(ran).toEqual(['any']);
   });
 });

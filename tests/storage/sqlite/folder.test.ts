@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StorageOpenError } from '../../src/storage/errors';
-import { openSqliteDatabase } from '../../src/storage/sqlite-database';
-import { sqliteFolderProblem } from '../../src/storage/sqlite-folder';
+import { StorageOpenError } from '../../../src/storage/errors';
+import { openSqliteDatabase } from '../../../src/storage/sqlite/database';
+import { sqliteFolderProblem } from '../../../src/storage/sqlite/folder';
 
 let dir: string;
 beforeEach(() => {

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { StorageOpenError } from './errors';
+import { StorageOpenError } from '../errors';
 import { migrate } from './migrations';
-import { prepareSqliteFolder } from './sqlite-folder';
+import { prepareSqliteFolder } from './folder';
 
 export const MEMORY_PATH = ':memory:';
 
