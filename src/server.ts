@@ -98,6 +98,8 @@ export async function start(
 ): Promise<RunningServer> {
   const config = loadConfig(env);
   const logger = options.logger ?? createLogger(config.logLevel, config.logFormat === 'pretty' ? prettyDestination() : undefined);
+  // Not fatal, but an operator must hear them: an unknown NODE_ENV, GitHub replays guarded by memory only.
+  for (const warning of config.warnings) logger.warn(warning);
   const monitor = startEventLoopMonitor();
   const deps = createDeps(config, logger, { eventLoop: monitor.snapshot, ...options.overrides });
   // Process metrics (CPU, memory, GC, handles) on the app's own registry; here, because they sample.
@@ -107,6 +109,8 @@ export async function start(
   // Timeouts, so a slow or idle client cannot hold a connection forever (Slowloris).
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.security;
   const server = createServer({
+    // Answered by the app instead (middleware/require-host.ts), with a JSON body rather than Node's empty 400.
+    requireHostHeader: false,
     headersTimeout: headersTimeoutMs,
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
