@@ -1,12 +1,12 @@
 import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { TurnBatchedLines } from './log-batch';
+import { BatchedLines } from './log-batch';
 
 /**
  * Structured JSON lines with pino. By default they go to stdout through an asynchronous
  * destination (sonic-boom), so logging never blocks the receive path on a slow pipe, in one write per
- * event-loop turn (log-batch.ts); `flushLogger` drains it before the process exits, and the lines of the
- * last turn are written synchronously on `exit` (a crash, `process.exit`). No redaction paths: the code never
+ * 10 ms at most (log-batch.ts); `flushLogger` drains it before the process exits, and the lines still
+ * waiting are written synchronously on `exit` (a crash, `process.exit`). No redaction paths: the code never
  * hands a secret or a signature to the logger (tests check every line), and pino's redaction costs on every call.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -16,15 +16,15 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination ?? stdoutInTurnBatches(),
+    destination ?? stdoutInBatches(),
   );
 }
 
-function stdoutInTurnBatches(): DestinationStream {
+function stdoutInBatches(): DestinationStream {
   // minLength 1: every batch is written at once, and flush() waits for writes in flight (with 0 it returns at
   // once, so the exit's synchronous flush could print the last lines before earlier ones).
   const sonic = pino.destination({ dest: 1, sync: false, minLength: 1 });
-  const batched = new TurnBatchedLines(sonic, (data) => writeSync(1, data));
+  const batched = new BatchedLines(sonic, (data) => writeSync(1, data));
   // Registered after pino's exit handler for sonic-boom (pino.destination registers it), so it runs after it.
   process.once('exit', () => {
     try {
