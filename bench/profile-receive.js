@@ -4,8 +4,9 @@
 // file and by function, and the inclusive time of the functions named in PROFILE_FOCUS. Prints per-webhook
 // microseconds (profile time / requests answered), which a shared machine disturbs less than req/s.
 // Options (environment): PROFILE_SECONDS (10), PROFILE_TOP (25), PROFILE_FOCUS (comma-separated function
-// names), PROFILE_SCRIPT (another server script, e.g. bench/baselines/hand-written.js), PROFILE_KEEP=1 keeps
-// the .cpuprofile (open it in Chrome DevTools).
+// names), PROFILE_SCRIPT (another server script, e.g. bench/baselines/hand-written.js), PROFILE_NODE_ARGS
+// (flags for the server's Node, e.g. --max-semi-space-size=64), PROFILE_KEEP=1 keeps the .cpuprofile (open it
+// in Chrome DevTools).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -88,7 +89,7 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-profile-'));
   const target = await startProcess({
     script: SCRIPT,
-    args: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    args: [...(process.env.PROFILE_NODE_ARGS ?? '').split(' ').filter(Boolean), '--cpu-prof', `--cpu-prof-dir=${dir}`],
     env: { NODE_ENV: 'production', LOG_LEVEL: 'info', WEBHOOK_SECRET: SECRET, HOST: '127.0.0.1' },
     probePath: SCRIPT === 'dist/server.js' ? '/healthz' : '/',
   });

@@ -2,8 +2,8 @@
 // npm run bench: every scenario against its baselines in the same run, alternating, several rounds, medians.
 // Writes bench/results/latest.json. About five minutes with the defaults (seven with NODE24); nothing in it
 // turns a slow run into a failure: a scenario that runs long says so on stderr and goes on.
-// Options (environment): BENCH_ROUNDS (5), BENCH_SECONDS (5), NODE24=/path/to/node to repeat the receive
-// scenario on another Node binary, BENCH_ONLY=receive,history,send,memory to run a subset,
+// Options (environment): BENCH_ROUNDS (5), BENCH_SECONDS (5), BENCH_SEND_ROUNDS (3), NODE24=/path/to/node to
+// repeat the receive scenario on another Node binary, BENCH_ONLY=receive,history,send,memory to run a subset,
 // BENCH_BEFORE=/path/to/another/built/checkout to add its server to the receive rounds as "app (before)".
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,6 +14,8 @@ const { signNative } = require('../dist/signature/native');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
+// The send scenario's rounds are 30,000 deliveries each: 3 keep the whole bench within 8 minutes.
+const SEND_ROUNDS = Number(process.env.BENCH_SEND_ROUNDS || 3);
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = 50;
 const SECRET = 'bench-secret';
@@ -124,6 +126,9 @@ async function receiveScenario(node, label) {
     };
   }
   const { app, 'hand-written': hand, 'express floor': floor } = summary;
+  // The ratio within each round (targets run back to back), then their median: a busy spell of the shared
+  // machine that falls on one round weighs on that round's ratio only.
+  const paired = (name, base, field) => median(samples[name].map((s, i) => s[field] / samples[base][i][field]));
   const result = {
     node: label,
     vsHandWritten: ratio(app.rps, hand.rps),
@@ -132,6 +137,8 @@ async function receiveScenario(node, label) {
     p99VsFloor: ratio(app.p99Ms, floor.p99Ms),
     cpuVsHandWritten: ratio(app.cpuUsPerRequest, hand.cpuUsPerRequest),
     handWrittenVsFloor: ratio(hand.rps, floor.rps),
+    pairedVsHandWritten: ratio(paired('app', 'hand-written', 'rps'), 1),
+    pairedCpuVsHandWritten: ratio(paired('app', 'hand-written', 'cpuUs'), 1),
     sqliteVsMemory: summary['app (sqlite)'] ? ratio(summary['app (sqlite)'].rps, app.rps) : null,
     loadAverage: median(Object.values(samples).flat().map((s) => s.load)),
     summary,
@@ -144,6 +151,12 @@ async function receiveScenario(node, label) {
       vsFloor: ratio(before.rps, floor.rps),
       p99VsHandWritten: ratio(before.p99Ms, hand.p99Ms),
       cpuVsHandWritten: ratio(before.cpuUsPerRequest, hand.cpuUsPerRequest),
+      pairedVsHandWritten: ratio(paired('app (before)', 'hand-written', 'rps'), 1),
+      pairedCpuVsHandWritten: ratio(paired('app (before)', 'hand-written', 'cpuUs'), 1),
+    };
+    result.afterVsBefore = {
+      rps: ratio(paired('app', 'app (before)', 'rps'), 1),
+      cpuUsPerRequest: ratio(paired('app', 'app (before)', 'cpuUs'), 1),
     };
   }
   const pct = (x) => `${(x * 100).toFixed(1)} %`;
@@ -168,8 +181,12 @@ async function receiveScenario(node, label) {
   );
   console.log(`  app / hand-written: ${pct(result.vsHandWritten)} req/s (target >= 85 %), p99 ${result.p99VsHandWritten} x (target <= 1.5 x)`);
   console.log(`  app / express floor: ${pct(result.vsFloor)} req/s; hand-written / express floor: ${pct(result.handWrittenVsFloor)}`);
+  console.log(`  median of the per-round ratios, app / hand-written: ${pct(result.pairedVsHandWritten)} req/s, ${result.pairedCpuVsHandWritten} x CPU per request`);
   console.log(`  server CPU per request, app / hand-written: ${result.cpuVsHandWritten} x (steadier than req/s on a shared machine)`);
-  if (result.before) console.log(`  app (before) / hand-written: ${pct(result.before.vsHandWritten)} req/s, p99 ${result.before.p99VsHandWritten} x`);
+  if (result.before) {
+    console.log(`  app (before) / hand-written: ${pct(result.before.vsHandWritten)} req/s (per round: ${pct(result.before.pairedVsHandWritten)}), p99 ${result.before.p99VsHandWritten} x`);
+    console.log(`  app / app (before), per round: ${result.afterVsBefore.rps} x req/s, ${result.afterVsBefore.cpuUsPerRequest} x CPU per request`);
+  }
   if (result.sqliteVsMemory !== null) console.log(`  app (sqlite) / app (memory): ${result.sqliteVsMemory} x req/s (target >= 0.7 x)`);
   return result;
 }
@@ -213,7 +230,7 @@ function runSendScript() {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'send.js')], {
       cwd: ROOT,
-      env: { ...process.env, BENCH_ROUNDS: String(ROUNDS) },
+      env: { ...process.env, BENCH_ROUNDS: String(SEND_ROUNDS) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let stdout = '';
@@ -242,7 +259,7 @@ async function sendScenario() {
   result.vsBareFetch = ratio(result.senderRps, result.bareRps);
   result.vsBareUndici = ratio(result.senderRps, result.bareUndiciRps);
   result.loadAverage = median([loadBefore, loadAverage()]);
-  console.log(`\nsend: ${result.deliveries} deliveries to a local sink answering 200, concurrency ${result.concurrency}, ${ROUNDS} rounds, medians; load average ${result.loadAverage}`);
+  console.log(`\nsend: ${result.deliveries} deliveries to a local sink answering 200, concurrency ${result.concurrency}, ${SEND_ROUNDS} rounds, medians; load average ${result.loadAverage}`);
   console.table({
     'bare native fetch': { 'deliveries/s': Math.round(result.bareRps) },
     "bare undici fetch (the sender's)": { 'deliveries/s': Math.round(result.bareUndiciRps) },
