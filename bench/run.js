@@ -303,22 +303,41 @@ async function main() {
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
   console.log(`webhook-server bench on ${machine.cpus} x ${machine.cpu}, ${machine.memGb} GB, Node ${machine.node}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const results = { date: new Date().toISOString(), machine, rounds: ROUNDS, seconds: SECONDS, loadAverageAtStart: loadAverage() };
-  if (wants('receive')) {
-    results.receive = await receiveScenario(process.execPath, process.version);
-    if (process.env.NODE24) {
-      const version = require('node:child_process').execFileSync(process.env.NODE24, ['--version'], { encoding: 'utf8' }).trim();
-      results.receiveNode24 = await receiveScenario(process.env.NODE24, version);
+  // A scenario that fails is reported and the others still run; the bench exits 1 at the end.
+  const failures = [];
+  const scenario = async (name, run) => {
+    if (!wants(name)) return undefined;
+    const started = Date.now();
+    try {
+      const result = await run();
+      progress(`${name}: done in ${Math.round((Date.now() - started) / 1000)} s`);
+      return result;
+    } catch (error) {
+      progress(`${name} failed after ${Math.round((Date.now() - started) / 1000)} s: ${error.stack ?? error}`);
+      failures.push(name);
+      return { error: String(error.message ?? error) };
     }
+  };
+  results.receive = await scenario('receive', () => receiveScenario(process.execPath, process.version));
+  if (process.env.NODE24) {
+    results.receiveNode24 = await scenario('receive', () => {
+      const version = require('node:child_process').execFileSync(process.env.NODE24, ['--version'], { encoding: 'utf8' }).trim();
+      return receiveScenario(process.env.NODE24, version);
+    });
   }
-  if (wants('history')) results.history = await historyScenario();
-  if (wants('send')) results.send = await sendScenario();
-  if (wants('memory')) results.memory = await memoryScenario();
+  results.history = await scenario('history', historyScenario);
+  results.send = await scenario('send', sendScenario);
+  results.memory = await scenario('memory', memoryScenario);
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
   results.loadAverageAtEnd = loadAverage();
   fs.rmSync(sqliteDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\ndone in ${results.elapsedSeconds} s (load average ${results.loadAverageAtEnd}); written to bench/results/latest.json`);
+  if (failures.length) {
+    console.error(`failed: ${failures.join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error) => {
