@@ -1,0 +1,128 @@
+import type { Pool } from 'pg';
+
+export interface PostgresMigration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/**
+ * The key of the advisory lock held while migrating (any constant the application owns): instances starting
+ * together queue on it, and each step is applied exactly once.
+ */
+export const MIGRATION_LOCK_KEY = 0x77_65_62_68; // "webh" in ASCII
+
+/**
+ * The schema, one step per version. Append a step for every change; never edit a step that has shipped.
+ * Version 1 mirrors the SQLite schema (src/storage/migrations.ts) with the columns the shared outbox needs:
+ * a due time per delivery and per processing job, and a lease (owner, token, expiry) so one instance at a time
+ * works on each, fenced by its token.
+ */
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    description: 'history, dedupe keys, processing jobs, deliveries with leases, settings',
+    sql: `
+      CREATE TABLE history (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+        event_type TEXT,
+        received_at TIMESTAMPTZ NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        -- the entry without duplicates and processing
+        entry JSONB NOT NULL,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        processing JSONB
+      );
+      CREATE INDEX history_status_seq ON history (status, seq);
+      -- text_pattern_ops: the ?event=prefix.* filter is a LIKE 'prefix.%' range scan
+      CREATE INDEX history_status_type_seq ON history (status, event_type text_pattern_ops, seq);
+      CREATE INDEX history_received ON history (received_at);
+
+      CREATE TABLE dedupe_keys (
+        -- a replay key (see src/signature): ids as text bytes, signed content as a SHA-256
+        key BYTEA PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE INDEX dedupe_keys_expiry ON dedupe_keys (expires_at);
+
+      -- An accepted event whose handlers have not finished; deleted when they have.
+      CREATE TABLE processing_jobs (
+        history_seq BIGINT PRIMARY KEY REFERENCES history (seq) ON DELETE CASCADE,
+        raw_body BYTEA NOT NULL,
+        due_at TIMESTAMPTZ NOT NULL,
+        lease_owner TEXT,
+        lease_token UUID,
+        lease_expires_at TIMESTAMPTZ
+      );
+      CREATE INDEX processing_jobs_due ON processing_jobs (due_at);
+
+      CREATE TABLE deliveries (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        created_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        record JSONB NOT NULL,
+        body BYTEA NOT NULL,
+        -- a per-request secret sealed with AES-256-GCM (src/storage/seal.ts); null: the configured secrets
+        secret_sealed BYTEA,
+        sign_all BOOLEAN NOT NULL,
+        -- the next attempt, while pending
+        due_at TIMESTAMPTZ,
+        lease_owner TEXT,
+        lease_token UUID,
+        lease_expires_at TIMESTAMPTZ
+      );
+      CREATE INDEX deliveries_due ON deliveries (due_at) WHERE status = 'pending';
+      CREATE INDEX deliveries_created ON deliveries (created_at DESC, seq DESC);
+      CREATE INDEX deliveries_status_created ON deliveries (status, created_at DESC, seq DESC);
+
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;
+
+/**
+ * Brings the schema up to date in one transaction that first takes the advisory lock: a second instance
+ * starting at the same moment waits for the first to commit, then finds nothing left to do. DDL is
+ * transactional in PostgreSQL, so a failed step leaves the database at the version it had. Returns the
+ * versions applied; throws when the database is newer than this code.
+ */
+export async function migrate(pool: Pool, migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query<{ version: number }>('SELECT COALESCE(MAX(version), 0)::int AS version FROM schema_migrations');
+    const current = rows[0]!.version;
+    const latest = migrations[migrations.length - 1]?.version ?? 0;
+    if (current > latest) {
+      throw new Error(`the schema is at version ${current}, newer than this server knows (${latest}); upgrade the server`);
+    }
+    const applied: number[] = [];
+    for (const step of migrations) {
+      if (step.version <= current) continue;
+      await client.query(step.sql);
+      await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [step.version, step.description]);
+      applied.push(step.version);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
