@@ -18,6 +18,7 @@ export const DEFAULTS = {
   MAX_BODY_BYTES: '1048576',
   HISTORY_LIMIT: '1000',
   REJECTED_HISTORY_LIMIT: '500',
+  HISTORY_MAX_BYTES: '268435456',
   PROCESSING_CONCURRENCY: '4',
   PROCESSING_TIMEOUT_MS: '30000',
   SHUTDOWN_TIMEOUT_MS: '10000',
@@ -146,6 +147,7 @@ const schema = z.object({
   MAX_BODY_BYTES: int(1, 100 * 1024 * 1024),
   HISTORY_LIMIT: int(1, 1_000_000),
   REJECTED_HISTORY_LIMIT: int(1, 1_000_000),
+  HISTORY_MAX_BYTES: int(1, 64 * 1024 * 1024 * 1024),
   PROCESSING_CONCURRENCY: int(1, 1_000),
   PROCESSING_TIMEOUT_MS: int(1, 3_600_000),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000),
@@ -225,6 +227,8 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly historyLimit: number;
   readonly rejectedHistoryLimit: number;
+  /** Weight of the accepted history (body plus headers of each entry), in bytes; the oldest are evicted first. */
+  readonly historyMaxBytes: number;
   readonly processingConcurrency: number;
   readonly processingTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
@@ -316,6 +320,7 @@ export function loadConfig(
     maxBodyBytes: v.MAX_BODY_BYTES,
     historyLimit: v.HISTORY_LIMIT,
     rejectedHistoryLimit: v.REJECTED_HISTORY_LIMIT,
+    historyMaxBytes: v.HISTORY_MAX_BYTES,
     processingConcurrency: v.PROCESSING_CONCURRENCY,
     processingTimeoutMs: v.PROCESSING_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

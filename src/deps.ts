@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { systemNow, systemRandom, realSleep, type Now, type Random, type Sleep } from './clock';
+import { systemNow, systemRandom, systemTimers, realSleep, type Now, type Random, type Sleep, type Timers } from './clock';
 import type { Config } from './config';
 import type { DedupeStore } from './dedupe/store';
 import { createHistoryFeed, type HistoryFeed } from './history/feed';
@@ -12,13 +12,15 @@ import { registerHandlers } from './handlers';
 import { HandlerRegistry } from './processing/registry';
 import type { DeliveryStore } from './sender/delivery-store';
 import { startForwarding } from './sender/forward';
+import { observeDeliveries } from './sender/observed-delivery-store';
 import { createSender, type FetchLike, type Sender } from './sender/sender';
 import { requestIp, type ClientAddress } from './middleware/auth';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import type { EventLoopDelay } from './health/event-loop';
 import { createGuardedFetch } from './security/guarded-fetch';
 import { createDestinationPolicy, systemLookup, type DestinationPolicy, type LookupFn } from './security/destination';
-import { createStorage, type Storage } from './storage/storage';
+import { createStorage } from './storage/create-storage';
+import type { Storage } from './storage/storage';
 
 /** Everything the app needs, passed in: tests swap any part for a fake. */
 export interface AppDeps {
@@ -27,6 +29,8 @@ export interface AppDeps {
   readonly now: Now;
   readonly sleep: Sleep;
   readonly random: Random;
+  /** The processor's timeouts; tests pass timers they move with their clock. */
+  readonly timers: Timers;
   /** A fresh unique id with a readable prefix: `evt_...`, `rej_...`, `dlv_...`. */
   readonly newId: (prefix: string) => string;
   readonly history: HistoryStore;
@@ -74,13 +78,15 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const registry = overrides.registry ?? registerHandlers(new HandlerRegistry());
   // Every write to the history is published to the feed after the store has made it (see observed-store.ts).
   const feed = overrides.feed ?? createHistoryFeed({ onError: (err: unknown) => logger.error({ err }, 'history feed subscriber failed') });
-  // Published once the write is committed: with SQLite's group commit, after the batch's COMMIT.
-  const observedHistory = new ObservedHistoryStore(history, feed, (callback) => storage.afterCommit(callback));
+  // Published once the write is durable: with SQLite's group commit, after the batch's COMMIT.
+  const observedHistory = new ObservedHistoryStore(history, feed, (err: unknown) => logger.error({ err }, 'history feed publication failed'));
   const rawBodies = overrides.rawBodies ?? new RawBodyCache(config.rawBodyCacheBytes);
   const sleep = overrides.sleep ?? realSleep;
+  const timers = overrides.timers ?? systemTimers;
   const random = overrides.random ?? systemRandom;
   const newId = overrides.newId ?? newUuidId;
-  const deliveries = overrides.deliveries ?? storage.deliveries;
+  // Every delivery write is published to the feed too: the page streams deliveries as it streams the history.
+  const deliveries = observeDeliveries(overrides.deliveries ?? storage.deliveries, (record) => feed.publish('delivery', null, record));
   const rules = { allowedHosts: config.security.sendAllowedHosts, blockPrivate: config.security.sendBlockPrivate };
   const lookup = overrides.lookup ?? systemLookup;
   // Every connection the sender opens is checked against the destination rules at connect time.
@@ -104,6 +110,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
       now,
       concurrency: config.processingConcurrency,
       timeoutMs: config.processingTimeoutMs,
+      timers,
       metrics,
     });
   const deps: AppDeps = {
@@ -112,6 +119,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     now,
     sleep,
     random,
+    timers,
     newId,
     history: observedHistory,
     dedupe: overrides.dedupe ?? storage.dedupe,
@@ -145,7 +153,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     storage,
   };
   if (config.forwardUrl !== '') {
-    startForwarding({ url: config.forwardUrl, feed, history: observedHistory, rawBodies, sender: deps.sender, logger });
+    startForwarding({ url: config.forwardUrl, feed, rawBodies, sender: deps.sender, logger });
   }
   return deps;
 }

@@ -46,3 +46,31 @@ export class ConflictError extends AppError {
     super(409, code, message);
   }
 }
+
+/**
+ * A write (or read) failed while handling a request: disk full, I/O error, database locked. Answered 503 so
+ * the sender retries later; never a 200 for an event that was not stored. The cause is logged, not shown.
+ */
+export class StorageUnavailableError extends AppError {
+  constructor(cause: unknown) {
+    super(503, 'storage.unavailable', 'The event could not be stored right now; retry later.', {
+      expose: true,
+      headers: { 'Retry-After': '5' },
+      cause,
+    });
+  }
+}
+
+/** A failure as answered: an `AppError` as it is, anything else a `StorageUnavailableError`. */
+export function storageError(error: unknown): AppError {
+  return error instanceof AppError ? error : new StorageUnavailableError(error);
+}
+
+/** Runs `fn`; any failure that is not already an `AppError` becomes a `StorageUnavailableError`. */
+export function guardStorage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw storageError(error);
+  }
+}

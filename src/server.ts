@@ -111,7 +111,7 @@ export async function start(
   const url = `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : '127.0.0.1'}:${port}`;
   logger.info({ port, url, secretCount: config.secrets.length, store: deps.storage.kind }, 'listening');
   const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger });
-  resumePendingWork(deps);
+  await resumePendingWork(deps);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -1,18 +1,22 @@
 import { Deque } from '../collections/deque';
+import type { HistoryEntry } from './store';
 
 /**
  * `received` and `rejected` carry the whole entry; `updated` its changing fields (`id`, `duplicates`,
- * `processing`); `cleared` an empty object (`DELETE /webhook/history`).
+ * `processing`); `cleared` an empty object (`DELETE /webhook/history`); `delivery` a delivery record each time
+ * it is created or changes (an attempt, the outcome), so the page follows deliveries on the same stream.
  */
-export type FeedEventName = 'received' | 'rejected' | 'updated' | 'cleared';
+export type FeedEventName = 'received' | 'rejected' | 'updated' | 'cleared' | 'delivery';
 
 /** One change to the history, numbered in publication order. */
 export interface FeedEvent {
   /** 1, 2, 3, ... for the life of the process: the SSE `id`, resumed from with `Last-Event-ID`. */
   readonly seq: number;
   readonly name: FeedEventName;
-  /** The history entry the event is about; null for `cleared`. */
+  /** The history entry the event is about; null for `cleared` and `delivery`. */
   readonly entryId: string | null;
+  /** What was published: the whole entry for `received` and `rejected` (see `entryOf`), the changed fields for `updated`. */
+  readonly data: unknown;
   /** The Server-Sent Events frame, serialized once and written to every client as is. */
   readonly frame: string;
 }
@@ -54,6 +58,11 @@ export interface HistoryFeedOptions {
 export const DEFAULT_FEED_BUFFER_EVENTS = 1000;
 export const DEFAULT_FEED_BUFFER_BYTES = 16 * 1024 * 1024;
 
+/** The entry a `received` or `rejected` event carries (the writer's own object: nothing is read back). */
+export function entryOf(event: FeedEvent): HistoryEntry | undefined {
+  return event.name === 'received' || event.name === 'rejected' ? (event.data as HistoryEntry) : undefined;
+}
+
 /** An SSE frame. `data` is one line: JSON.stringify without indentation never emits a raw newline. */
 export function sseFrame(seq: number, name: string, data: unknown): string {
   return `id: ${seq}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -84,9 +93,9 @@ export function createHistoryFeed(options: HistoryFeedOptions = {}): HistoryFeed
         // (a server without the page open, the usual production case, pays nothing for the feed).
         const eventSeq = seq;
         let frame: string | undefined;
-        return { seq: eventSeq, name, entryId, get frame() { return (frame ??= sseFrame(eventSeq, name, data)); } };
+        return { seq: eventSeq, name, entryId, data, get frame() { return (frame ??= sseFrame(eventSeq, name, data)); } };
       }
-      const event: FeedEvent = { seq, name, entryId, frame: sseFrame(seq, name, data) };
+      const event: FeedEvent = { seq, name, entryId, data, frame: sseFrame(seq, name, data) };
       buffer.push(event);
       bufferedBytes += event.frame.length;
       while (buffer.length > bufferEvents || (bufferedBytes > bufferBytes && buffer.length > 0)) {

@@ -1,72 +1,74 @@
 import type { WebhookEvent } from '../processing/registry';
 import type { HistoryFeed } from './feed';
-import type { HistoryEntry, HistoryPage, HistoryQuery, HistoryStore, ProcessingState } from './store';
-
-/** What an `updated` event carries: the fields that change after an entry is added. */
-export function entryUpdate(entry: HistoryEntry): { id: string; duplicates: number; processing: ProcessingState | null } {
-  return { id: entry.id, duplicates: entry.duplicates, processing: entry.processing };
-}
-
-/** Runs a callback once the write just made is committed (`Storage.afterCommit`). */
-export type AfterCommit = (callback: () => void) => void;
+import type { AcceptOutcome, EntryUpdate, HistoryEntry, HistoryPage, HistoryQuery, HistoryStore, ProcessingState } from './store';
 
 /**
- * A `HistoryStore` that publishes every change to `feed` after the wrapped store has made it. The receive
- * route and the processor write to the store as before; wrapping it (in `createDeps`) instead of adding a
- * publish call beside every write keeps the store contract as it is, works for any backend, and cannot
- * miss a writer added later. With SQLite's group commit a write is only durable at the batch's COMMIT, so
- * publishing waits for it (`afterCommit`): no stream client or FORWARD_URL sees an event that is then
- * rolled back.
+ * A `HistoryStore` that publishes every change to `feed` once the wrapped store has made it durable (its
+ * promise resolved: with SQLite, after the batch's COMMIT), so no stream client or FORWARD_URL sees an event
+ * that is then rolled back. Wrapping the store (in `createDeps`) rather than publishing beside every write
+ * works for any backend and cannot miss a writer added later. What is published is what the write had in
+ * hand or answered (the entry, the changed fields): nothing is read back.
  */
 export class ObservedHistoryStore implements HistoryStore {
+  /** @param onError a publication failed (a frame that cannot be serialized): reported, never the writer's failure. */
   constructor(
     private readonly store: HistoryStore,
     private readonly feed: HistoryFeed,
-    private readonly afterCommit: AfterCommit = (callback) => callback(),
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
-  add(entry: HistoryEntry, rawBody?: Buffer): void {
-    this.store.add(entry, rawBody);
-    this.afterCommit(() => this.feed.publish(entry.status === 'accepted' ? 'received' : 'rejected', entry.id, entry));
+  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number): Promise<AcceptOutcome> {
+    return this.store.accept(entry, rawBody, keys, nowMs).then((outcome) => {
+      if (outcome.stored) this.publish('received', entry.id, entry);
+      else if (outcome.update) this.publish('updated', outcome.update.id, outcome.update);
+      return outcome;
+    });
   }
 
-  get(id: string): HistoryEntry | undefined {
+  async add(entry: HistoryEntry, rawBody?: Buffer): Promise<void> {
+    await this.store.add(entry, rawBody);
+    this.publish(entry.status === 'accepted' ? 'received' : 'rejected', entry.id, entry);
+  }
+
+  get(id: string): Promise<HistoryEntry | undefined> {
     return this.store.get(id);
   }
 
-  list(query: HistoryQuery): HistoryPage {
+  list(query: HistoryQuery): Promise<HistoryPage> {
     return this.store.list(query);
   }
 
-  recordDuplicate(id: string): void {
-    this.store.recordDuplicate(id);
-    this.publishUpdate(id);
+  async recordDuplicate(id: string): Promise<EntryUpdate | undefined> {
+    return this.published(await this.store.recordDuplicate(id));
   }
 
-  setProcessing(id: string, processing: ProcessingState): void {
-    this.store.setProcessing(id, processing);
-    this.publishUpdate(id);
+  async setProcessing(id: string, processing: ProcessingState): Promise<EntryUpdate | undefined> {
+    return this.published(await this.store.setProcessing(id, processing));
   }
 
-  clear(): void {
-    this.store.clear();
-    this.afterCommit(() => this.feed.publish('cleared', null, {}));
+  async clear(): Promise<void> {
+    await this.store.clear();
+    this.publish('cleared', null, {});
   }
 
-  pendingProcessing(): WebhookEvent[] {
+  pendingProcessing(): Promise<WebhookEvent[]> {
     return this.store.pendingProcessing();
   }
 
-  counts(): { readonly accepted: number; readonly rejected: number } {
+  counts(): Promise<{ readonly accepted: number; readonly rejected: number }> {
     return this.store.counts();
   }
 
-  private publishUpdate(id: string): void {
-    // Reading the entry back (a SELECT with SQLite) only pays when someone has listened to the feed.
-    if (!this.feed.listening) return;
-    this.afterCommit(() => {
-      const entry = this.store.get(id);
-      if (entry) this.feed.publish('updated', id, entryUpdate(entry));
-    });
+  private published(update: EntryUpdate | undefined): EntryUpdate | undefined {
+    if (update) this.publish('updated', update.id, update);
+    return update;
+  }
+
+  private publish(name: 'received' | 'rejected' | 'updated' | 'cleared', id: string | null, data: unknown): void {
+    try {
+      this.feed.publish(name, id, data);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 }

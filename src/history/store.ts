@@ -1,14 +1,10 @@
 import type { WebhookEvent } from '../processing/registry';
+import type { EntryUpdate, ProcessingState, ProcessingStore } from '../processing/store';
 import type { SchemeName } from '../signature/types';
 
 export type HistoryStatus = 'accepted' | 'rejected';
 
-export interface ProcessingState {
-  readonly state: 'pending' | 'done' | 'failed';
-  readonly error?: string;
-  /** How long the handlers ran, in ms. */
-  readonly durationMs?: number;
-}
+export type { EntryUpdate, ProcessingState } from '../processing/store';
 
 /** One received request, as `GET /webhook/history` shows it (SPEC.md section 3). */
 export interface HistoryEntry {
@@ -36,8 +32,14 @@ export interface HistoryQuery {
   readonly limit: number;
   /** The `nextCursor` of the previous page. */
   readonly cursor?: string;
+  /** An exact event type, or `prefix.*` for every type that starts with `prefix.` (see query.ts). */
   readonly eventType?: string;
   readonly status?: HistoryStatus;
+  /**
+   * The weight (`entryWeight`, query.ts) the page may hold: it stops before the entry that would pass it, with
+   * a `nextCursor`, always holding at least one entry. Unbounded when absent.
+   */
+  readonly maxBytes?: number;
 }
 
 export interface HistoryPage {
@@ -45,30 +47,40 @@ export interface HistoryPage {
   readonly nextCursor: string | null;
 }
 
+/** What `accept` did: stored the entry, or found an earlier event under one of its keys and counted this one on it. */
+export type AcceptOutcome =
+  | { readonly stored: true }
+  | {
+      readonly stored: false;
+      /** The id of the earlier event, which the duplicate is answered with. */
+      readonly duplicateOf: string;
+      /** The earlier entry's changed fields (its duplicate count), for the feed; undefined if it is no longer kept. */
+      readonly update: EntryUpdate | undefined;
+    };
+
 /**
  * The history contract. Accepted and rejected entries are bounded separately, so a flood of bad requests
- * never evicts an accepted event. Synchronous on purpose: the in-memory store and SQLite
- * (better-sqlite3) both answer without I/O waits, and the receive path stays free of awaits.
+ * never evicts an accepted event. Asynchronous (every method returns a promise) so that a networked
+ * database fits it; a write resolves once it is durable (SQLite: its batch's COMMIT; memory: at once).
  */
-export interface HistoryStore {
+export interface HistoryStore extends ProcessingStore {
   /**
-   * Adds an entry; evicts the oldest of the same status when its list is full. `rawBody`, the verified
-   * bytes, is kept while processing is pending, so `pendingProcessing` can hand the event to handlers again.
+   * The receive path's one write, atomic: if any of `keys` names an earlier event that has not expired at
+   * `nowMs` (or `entry.id` is an accepted entry already), counts a duplicate on that event and says which;
+   * otherwise stores `entry` with `rawBody` (kept while processing is pending, for `pendingProcessing`) and
+   * remembers `keys` for it. No check-then-insert race: two concurrent calls with a key in common store one
+   * entry. A duplicate is answered only once the earlier event is durable too.
    */
-  add(entry: HistoryEntry, rawBody?: Buffer): void;
-  get(id: string): HistoryEntry | undefined;
-  /** Newest first. Throws `ValidationError` for a cursor it did not issue. */
-  list(query: HistoryQuery): HistoryPage;
-  /** Counts one more duplicate of an accepted entry; unknown ids are ignored. */
-  recordDuplicate(id: string): void;
-  setProcessing(id: string, processing: ProcessingState): void;
-  clear(): void;
-  /**
-   * Accepted events whose processing is still pending, oldest first: after a restart, the events that were
-   * acknowledged but not yet processed when the server stopped. (Always none for a fresh in-memory store.)
-   */
-  pendingProcessing(): WebhookEvent[];
-  counts(): { readonly accepted: number; readonly rejected: number };
+  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number): Promise<AcceptOutcome>;
+  /** Adds an entry (a rejected request; tests); evicts the oldest of the same status when its list is full. */
+  add(entry: HistoryEntry, rawBody?: Buffer): Promise<void>;
+  get(id: string): Promise<HistoryEntry | undefined>;
+  /** Newest first. Rejects with `ValidationError` for a cursor it did not issue. */
+  list(query: HistoryQuery): Promise<HistoryPage>;
+  /** Counts one more duplicate of an accepted entry; resolves with its changed fields, undefined for unknown ids. */
+  recordDuplicate(id: string): Promise<EntryUpdate | undefined>;
+  clear(): Promise<void>;
+  counts(): Promise<{ readonly accepted: number; readonly rejected: number }>;
 }
 
 /** The event handlers see, rebuilt from a stored entry and its raw body. */

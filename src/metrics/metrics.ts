@@ -4,7 +4,7 @@ export type ReceiveOutcome = 'accepted' | 'duplicate' | 'rejected';
 
 /** What the gauges read at scrape time. */
 export interface GaugeSources {
-  historyCounts(): { readonly accepted: number; readonly rejected: number };
+  historyCounts(): Promise<{ readonly accepted: number; readonly rejected: number }>;
   pendingDeliveries(): number;
   pendingProcessing(): number;
   /** COMMITs the storage has made (always 0 with memory); absent: none counted. */
@@ -161,8 +161,8 @@ export function createMetrics(sources: () => GaugeSources): Metrics {
     help: 'Entries kept in the history, by status.',
     labelNames: ['status'] as const,
     registers,
-    collect() {
-      const counts = sources().historyCounts();
+    async collect() {
+      const counts = await sources().historyCounts();
       this.set({ status: 'accepted' }, counts.accepted);
       this.set({ status: 'rejected' }, counts.rejected);
     },

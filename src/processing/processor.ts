@@ -1,19 +1,22 @@
 import type { Logger } from 'pino';
-import type { Now } from '../clock';
+import { systemTimers, type Now, type Timers } from '../clock';
 import { Deque } from '../collections/deque';
-import type { HistoryStore, ProcessingState } from '../history/store';
 import { noMetrics, type Metrics } from '../metrics/metrics';
 import type { HandlerRegistry, WebhookEvent } from './registry';
+import type { ProcessingState, ProcessingStore } from './store';
 
 export interface ProcessorOptions {
   readonly registry: HandlerRegistry;
-  readonly history: HistoryStore;
+  /** Where outcomes are recorded: the history. */
+  readonly history: ProcessingStore;
   readonly logger: Logger;
   readonly now: Now;
   /** Events processed at once. */
   readonly concurrency: number;
   /** Per-event limit on all of its handlers together, in ms. */
   readonly timeoutMs: number;
+  /** Where the timeout is set: real timers unless a test passes its own, moved with its clock. */
+  readonly timers?: Timers;
   /** Counts outcomes and durations; none when absent. */
   readonly metrics?: Pick<Metrics, 'processed'>;
 }
@@ -49,6 +52,7 @@ function describe(error: unknown): string {
  */
 export function createProcessor(options: ProcessorOptions): Processor {
   const { registry, history, logger, now, concurrency, timeoutMs } = options;
+  const timers = options.timers ?? systemTimers;
   const metrics = options.metrics ?? noMetrics;
   const queue = new Deque<WebhookEvent>();
   let running = 0;
@@ -72,7 +76,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const startedAt = now();
     const handlers = registry.handlersFor(event.eventType);
     let controller: AbortController | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: unknown;
     let deadline: Promise<never> | undefined;
     const context = {
       logger,
@@ -83,7 +87,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     const timeout = (): Promise<never> => {
       if (!deadline) {
         deadline = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
+          timer = timers.setTimeout(() => {
             const error = new HandlerTimeout(timeoutMs);
             (controller ??= new AbortController()).abort(error);
             reject(error);
@@ -121,7 +125,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
       } catch (error) {
         fail(error);
       } finally {
-        clearTimeout(timer);
+        if (timer !== undefined) timers.clearTimeout(timer);
       }
     };
 
@@ -140,11 +144,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   /** A store that cannot be written must not stop the queue: the entry stays pending and runs again after a restart. */
   function record(event: WebhookEvent, state: ProcessingState): void {
-    try {
-      history.setProcessing(event.id, state);
-    } catch (error) {
-      logger.error({ eventId: event.id, err: error }, 'could not record the processing outcome');
-    }
+    history.setProcessing(event.id, state).catch((error: unknown) => logger.error({ eventId: event.id, err: error }, 'could not record the processing outcome'));
   }
 
   function pump(): void {

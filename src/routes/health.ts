@@ -3,18 +3,24 @@ import type { AppDeps } from '../deps';
 import { VERSION } from '../version';
 
 /** `GET /healthz`: open to everyone (load balancers, uptime checks); counts only, no event data. */
-export function healthRouter({ history, deliveries, processor, now, startedAtMs, eventLoop }: AppDeps): Router {
+export function healthRouter({ history, deliveries, processor, now, startedAtMs, eventLoop, storage }: AppDeps): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({
-      status: 'ok',
+  router.get('/healthz', async (_req, res) => {
+    // 503 while the store cannot write (SPEC.md section 6), with the reason: a load balancer takes the
+    // instance out until a write succeeds again (storage.health() tries one).
+    const health = await storage.health();
+    const body = {
+      status: health.ok ? 'ok' : 'unavailable',
       version: VERSION,
       uptimeSeconds: Math.max(0, Math.floor((now() - startedAtMs) / 1000)),
-      history: history.counts(),
+      history: await history.counts(),
       deliveries: deliveries.counts(),
       processing: { pending: processor.pending() },
       eventLoopDelayMs: eventLoop ? eventLoop() : null,
-    });
+    };
+    res.set('Cache-Control', 'no-store');
+    if (health.ok) res.json(body);
+    else res.status(503).json({ ...body, error: { code: 'storage.unavailable', message: health.reason } });
   });
   return router;
 }

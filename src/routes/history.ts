@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import { NotFoundError } from '../errors';
+import { HISTORY_PAGE_MAX_BYTES } from '../history/query';
 import { parseInput, queryInteger } from './validate';
 
 const listQuery = z.object({
@@ -14,20 +15,21 @@ const listQuery = z.object({
 export function historyRouter({ history, rawBodies }: AppDeps): Router {
   const router = Router();
 
-  router.get('/webhook/history', (req, res) => {
+  router.get('/webhook/history', async (req, res) => {
     const query = parseInput(listQuery, req.query);
-    res.json(history.list({ limit: query.limit, cursor: query.cursor, eventType: query.event, status: query.status }));
+    // A page holds at most HISTORY_PAGE_MAX_BYTES of entries (and the next cursor), whatever ?limit says.
+    res.json(await history.list({ limit: query.limit, cursor: query.cursor, eventType: query.event, status: query.status, maxBytes: HISTORY_PAGE_MAX_BYTES }));
   });
 
-  router.get('/webhook/history/:id', (req, res) => {
-    const entry = history.get(req.params.id);
+  router.get('/webhook/history/:id', async (req, res) => {
+    const entry = await history.get(req.params.id);
     if (!entry) throw new NotFoundError(`No history entry with id ${JSON.stringify(req.params.id)}.`);
     res.json(entry);
   });
 
-  router.delete('/webhook/history', (_req, res) => {
-    const cleared = history.counts();
-    history.clear();
+  router.delete('/webhook/history', async (_req, res) => {
+    const cleared = await history.counts();
+    await history.clear();
     rawBodies.clear(); // the exact bytes kept for replay go with their entries
     res.json({ cleared });
   });

@@ -31,7 +31,7 @@ export function replayRouter({ history, rawBodies, sender, config, destinations 
     const options = parseInput(replayBody, req.body);
     const wait = wantsToWait(req);
     const id = String(req.params.id);
-    const entry = history.get(id);
+    const entry = await history.get(id);
     if (!entry) throw new NotFoundError(`No history entry with id ${JSON.stringify(id)}.`);
     if (entry.status !== 'accepted') {
       throw new ConflictError('history.not_replayable', 'Only accepted events can be replayed; this request was rejected, and only a preview of its body is kept.');
@@ -42,7 +42,7 @@ export function replayRouter({ history, rawBodies, sender, config, destinations 
     }
     // SEND_ALLOWED_HOSTS / SEND_BLOCK_PRIVATE: 400 destination.forbidden before anything is sent, as for send.
     await destinations.check(options.url);
-    const delivery = sender.send(replayRequest(entry, body, options));
+    const delivery = sender.send({ ...replayRequest(entry, body, options), source: { kind: 'replay', historyId: entry.id } });
     await answerDelivery(res, sender, delivery, wait);
   });
 

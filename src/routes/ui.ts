@@ -2,6 +2,8 @@ import path from 'node:path';
 import express, { Router, type RequestHandler, type Response } from 'express';
 import type { AppDeps } from '../deps';
 import { AppError } from '../errors';
+import { isLocalHost } from '../middleware/auth';
+import { isLoopback } from '../security/address-rules';
 import { resolvePublicDir } from '../ui/assets';
 
 /**
@@ -23,9 +25,26 @@ function securityHeaders(res: Response): void {
  * stays the answer for API clients and curl, whose `Accept: *\/*` picks the first offer, JSON. Static files
  * live under `/ui/`.
  */
-export function uiRouter(_deps: AppDeps, guard: RequestHandler): Router {
+export function uiRouter({ config, clientAddress }: AppDeps, guard: RequestHandler): Router {
   const router = Router();
   const publicDir = resolvePublicDir();
+
+  /**
+   * What the page shows in its empty state and replay form. The signing secret only goes to a browser on
+   * this machine (loopback address and a local Host, the rule of the admin guard without a token), so the
+   * ready-to-paste command works at once there, and a page opened from elsewhere with ADMIN_TOKEN never
+   * carries it.
+   */
+  router.get('/ui/config', guard, (req, res) => {
+    const local = isLoopback(clientAddress(req)) && isLocalHost(req.headers.host);
+    res.set('Cache-Control', 'no-store');
+    res.json({
+      receivePath: '/webhook/receive',
+      forwardUrl: config.forwardUrl === '' ? null : config.forwardUrl,
+      secret: local ? config.secrets[0] : null,
+      secretGenerated: config.secretGenerated,
+    });
+  });
 
   const sendPage: RequestHandler = (_req, res) => {
     if (publicDir === undefined) {

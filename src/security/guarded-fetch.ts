@@ -1,7 +1,9 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, buildConnector, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
-import type { FetchLike } from '../sender/sender';
 import { checkAddress, checkHost, type DestinationRules, type LookupFn } from './destination';
+
+/** `fetch`'s shape as the sender uses it: the real one is `createGuardedFetch(...).fetch`, tests pass fakes. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 type NodeLookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 

@@ -2,6 +2,16 @@ import type { SendScheme } from './sign-headers';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
+/**
+ * Where a delivery came from, so the page can link a delivery and the history entry it re-sends both ways:
+ * `send` (POST /webhook/send), `replay` (POST /webhook/history/:id/replay), `forward` (FORWARD_URL).
+ */
+export interface DeliverySource {
+  readonly kind: 'send' | 'replay' | 'forward';
+  /** The history entry a replay or a forward re-sends. */
+  readonly historyId?: string;
+}
+
 export interface Attempt {
   /** 1 for the first attempt of the delivery; numbering goes on across manual retries. */
   readonly number: number;
@@ -25,6 +35,8 @@ export interface DeliveryRecord {
   readonly url: string;
   readonly eventType: string;
   readonly scheme: SendScheme;
+  /** Absent on records stored before sources were recorded. */
+  readonly source?: DeliverySource;
   status: DeliveryStatus;
   /** ISO 8601. */
   readonly createdAt: string;

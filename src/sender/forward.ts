@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { HistoryFeed } from '../history/feed';
+import { entryOf, type HistoryFeed } from '../history/feed';
 import type { RawBodyStore } from '../history/raw-body-cache';
-import type { HistoryStore } from '../history/store';
 import { replayRequest } from './replay';
 import type { Sender } from './sender';
 
@@ -9,7 +8,6 @@ export interface ForwardOptions {
   /** `FORWARD_URL`. */
   readonly url: string;
   readonly feed: HistoryFeed;
-  readonly history: HistoryStore;
   readonly rawBodies: RawBodyStore;
   readonly sender: Sender;
   readonly logger: Logger;
@@ -24,19 +22,21 @@ export interface ForwardOptions {
  * Returns the function that stops forwarding.
  */
 export function startForwarding(options: ForwardOptions): () => void {
-  const { url, feed, history, rawBodies, sender, logger } = options;
+  const { url, feed, rawBodies, sender, logger } = options;
   return feed.subscribe({
     onEvent(event) {
-      if (event.name !== 'received' || event.entryId === null) return;
-      const entry = history.get(event.entryId);
-      const body = rawBodies.get(event.entryId);
-      if (!entry || !body) {
-        logger.warn({ eventId: event.entryId, url }, 'not forwarded: the raw body is not kept (RAW_BODY_CACHE_BYTES)');
-        return;
-      }
-      // Next turn, not here: this runs once the entry is committed, and with SQLite that is inside the group
-      // commit's flush, where the delivery's own durable write (an fsync) would hold up every 200 of the batch.
-      setImmediate(() => sender.send(replayRequest(entry, body, { url })));
+      const entry = event.name === 'received' ? entryOf(event) : undefined;
+      if (!entry) return;
+      // Next turn, not here: the intake keeps the raw body once the store has answered, just after this
+      // publication; and the delivery's own durable write (an fsync) is better off the receive path.
+      setImmediate(() => {
+        const body = rawBodies.get(entry.id);
+        if (!body) {
+          logger.warn({ eventId: entry.id, url }, 'not forwarded: the raw body is not kept (RAW_BODY_CACHE_BYTES)');
+          return;
+        }
+        sender.send({ ...replayRequest(entry, body, { url }), source: { kind: 'forward', historyId: entry.id } });
+      });
     },
   });
 }

@@ -1,4 +1,4 @@
-import { pageBefore } from '../collections/cursor';
+import { pageBefore } from '../paging';
 import { FifoMap } from '../collections/fifo-map';
 import type { DeliveryContent, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliveryStore } from './delivery-store';
 

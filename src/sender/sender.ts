@@ -5,9 +5,10 @@ import type { SendConfig } from '../config';
 import { ConflictError, NotFoundError } from '../errors';
 import { attemptOutcome, noMetrics, type Metrics } from '../metrics/metrics';
 import { DestinationForbiddenError } from '../security/destination';
-import { guardStorage } from '../storage/errors';
+import type { FetchLike } from '../security/guarded-fetch';
+import { guardStorage } from '../errors';
 import { USER_AGENT } from '../version';
-import type { Attempt, DeliveryContent, DeliveryRecord, DeliveryStore } from './delivery-store';
+import type { Attempt, DeliveryContent, DeliveryRecord, DeliverySource, DeliveryStore } from './delivery-store';
 import { decide, type AttemptResult } from './retry-policy';
 import { Semaphore } from './semaphore';
 import { signatureHeaders, type SendScheme } from './sign-headers';
@@ -18,7 +19,8 @@ const SMALL_RESPONSE_BYTES = 64 * 1024;
 /** Bytes of a response body kept on the attempt record. */
 export const RESPONSE_PREVIEW_BYTES = 1024;
 
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+// Defined beside the guarded fetch (the real one) so that security/ never imports sender/.
+export type { FetchLike } from '../security/guarded-fetch';
 
 export interface SenderOptions {
   /** Injectable for tests; the real one is the global `fetch`. */
@@ -56,6 +58,8 @@ export interface SendRequest {
    * `Content-Type` and `User-Agent`, never the signature headers.
    */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Where the request comes from; `{kind: 'send'}` unless told. */
+  readonly source?: DeliverySource;
 }
 
 export interface Sender {
@@ -336,6 +340,7 @@ export function createSender(options: SenderOptions): Sender {
         url: request.url,
         eventType: request.eventType,
         scheme: request.scheme,
+        source: request.source ?? { kind: 'send' },
         status: 'pending',
         createdAt: iso(createdMs),
         updatedAt: iso(createdMs),

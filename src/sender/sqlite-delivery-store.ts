@@ -1,7 +1,7 @@
-import { pageBefore } from '../collections/cursor';
+import { pageBefore } from '../paging';
 import type { Database, Statement } from 'better-sqlite3';
-import { directWrites, type Writes } from '../storage/group-commit';
-import { openSealed, sealSecret } from '../storage/seal';
+import { directWrites, type Writes } from '../storage/sqlite/group-commit';
+import { openSealed, sealSecret } from '../storage/sqlite/seal';
 import type { DeliveryContent, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus, DeliveryStore } from './delivery-store';
 
 export interface SqliteDeliveryOptions {

@@ -1,12 +1,19 @@
-import type { AppDeps } from '../deps';
+import type { Logger } from 'pino';
+import type { Processor } from '../processing/processor';
+import type { ProcessingStore } from '../processing/store';
 
 /**
  * After a restart: hands the events that were acknowledged but not yet processed back to the handler queue,
  * and resumes the deliveries still pending in the outbox. With `STORE=memory` there are none. Called by
  * `server.ts` once the server listens.
  */
-export function resumePendingWork(deps: Pick<AppDeps, 'history' | 'processor' | 'sender' | 'logger'>): { events: number; deliveries: number } {
-  const events = deps.history.pendingProcessing();
+export async function resumePendingWork(deps: {
+  readonly history: ProcessingStore;
+  readonly processor: Pick<Processor, 'enqueue'>;
+  readonly sender: { resumePending(): number };
+  readonly logger: Logger;
+}): Promise<{ events: number; deliveries: number }> {
+  const events = await deps.history.pendingProcessing();
   for (const event of events) deps.processor.enqueue(event);
   const deliveries = deps.sender.resumePending();
   if (events.length > 0 || deliveries > 0) {

@@ -1,48 +1,33 @@
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
 import type { Config } from '../config';
-import { MemoryDedupeStore } from '../dedupe/memory-dedupe';
-import { SqliteDedupeStore } from '../dedupe/sqlite-dedupe';
 import type { DedupeStore } from '../dedupe/store';
-import { MemoryHistoryStore } from '../history/memory-store';
-import { SqliteHistoryStore } from '../history/sqlite-store';
 import type { HistoryStore } from '../history/store';
 import type { DeliveryStore } from '../sender/delivery-store';
-import { MemoryDeliveryStore } from '../sender/memory-delivery-store';
-import { SqliteDeliveryStore } from '../sender/sqlite-delivery-store';
-import { GroupCommit } from './group-commit';
-import { openSqliteDatabase } from './sqlite-database';
 
 /** How often expired dedupe keys and history past its retention are removed. */
 export const MAINTENANCE_INTERVAL_MS = 60_000;
 
-/** The three stores of one backend, and what they share. */
+/** Whether the store can write now; `reason` says why not (for `/healthz`). */
+export type StorageHealth = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * The three stores of one backend, and what they share. The stores' own contracts are beside their
+ * concepts (history/, dedupe/, processing/, sender/delivery-store.ts); each backend's folder here
+ * (memory/, sqlite/) implements them, with its schema and migrations.
+ */
 export interface Storage {
   readonly kind: Config['store'];
   readonly history: HistoryStore;
   readonly dedupe: DedupeStore;
   readonly deliveries: DeliveryStore;
-  /**
-   * Runs `fn` as one unit, all or nothing, and tells when it is durable. Memory: runs it and returns its value
-   * (nothing to wait for, so the caller can stay synchronous). SQLite: group commit (see `group-commit.ts`):
-   * `fn` runs at once in the open batch, and the promise resolves once the COMMIT holding it (one fsync for
-   * every unit of the turn) has succeeded; it rejects if `fn` throws (only this unit is rolled back) or if
-   * that COMMIT fails (the whole batch is).
-   */
-  commit<T>(fn: () => T): T | Promise<T>;
-  /**
-   * Runs `fn` as one unit, durable on return: with SQLite its own transaction and commit (any open batch is
-   * committed first); inside a `commit` unit, part of it.
-   */
-  transaction<T>(fn: () => T): T;
-  /**
-   * Runs `callback` once what is being written now is committed: at once with memory, or outside a unit;
-   * after the batch's COMMIT with SQLite, and never if it rolls back. The history feed publishes through it.
-   */
-  afterCommit(callback: () => void): void;
   /** COMMITs made so far (each an fsync with SQLite; always 0 with memory): for tests and metrics. */
   readonly commits: number;
+  /**
+   * Whether the store can write: after a failed write or COMMIT, not until a write succeeds again. While it
+   * is failing, each call tries a small write of its own, so it recovers without waiting for traffic.
+   */
+  health(): Promise<StorageHealth>;
   /** Removes expired dedupe keys and history past its retention; returns how many of each. */
   sweep(nowMs: number): { dedupe: number; history: number };
   /** Starts the timer that calls `sweep` (unref'd). Returns its stop function. Called by `server.ts`, never at import. */
@@ -51,19 +36,17 @@ export interface Storage {
   close(): void;
 }
 
-interface Sweepable {
+export interface Sweepable {
   sweep(nowMs: number): number;
 }
 
-abstract class BaseStorage implements Storage {
+export abstract class BaseStorage implements Storage {
   abstract readonly kind: Config['store'];
   abstract readonly history: HistoryStore & Sweepable;
   abstract readonly dedupe: DedupeStore & Sweepable;
   abstract readonly deliveries: DeliveryStore;
-  abstract commit<T>(fn: () => T): T | Promise<T>;
-  abstract transaction<T>(fn: () => T): T;
-  abstract afterCommit(callback: () => void): void;
   abstract readonly commits: number;
+  abstract health(): Promise<StorageHealth>;
   abstract close(): void;
 
   sweep(nowMs: number): { dedupe: number; history: number } {
@@ -111,88 +94,3 @@ abstract class BaseStorage implements Storage {
   }
 }
 
-class MemoryStorage extends BaseStorage {
-  readonly kind = 'memory' as const;
-  readonly history: MemoryHistoryStore;
-  readonly dedupe: MemoryDedupeStore;
-  readonly deliveries: MemoryDeliveryStore;
-
-  constructor(config: Config) {
-    super();
-    this.history = new MemoryHistoryStore({ limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit, retentionDays: config.historyRetentionDays });
-    this.dedupe = new MemoryDedupeStore({ ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries });
-    this.deliveries = new MemoryDeliveryStore(config.deliveryLimit);
-  }
-
-  readonly commits = 0;
-
-  commit<T>(fn: () => T): T {
-    return fn();
-  }
-
-  transaction<T>(fn: () => T): T {
-    return fn();
-  }
-
-  afterCommit(callback: () => void): void {
-    callback();
-  }
-
-  close(): void {}
-}
-
-class SqliteStorage extends BaseStorage {
-  readonly kind = 'sqlite' as const;
-  readonly history: SqliteHistoryStore;
-  readonly dedupe: SqliteDedupeStore;
-  readonly deliveries: SqliteDeliveryStore;
-  private readonly writes: GroupCommit;
-
-  constructor(
-    readonly db: Database,
-    config: Config,
-  ) {
-    super();
-    // The history's cached counts may include rows a rollback took back: read again after any rollback.
-    this.writes = new GroupCommit(db, { onRollback: () => this.history.recount() });
-    this.history = new SqliteHistoryStore(
-      db,
-      { limit: config.historyLimit, rejectedLimit: config.rejectedHistoryLimit, retentionDays: config.historyRetentionDays },
-      this.writes,
-    );
-    this.dedupe = new SqliteDedupeStore(db, { ttlSeconds: config.dedupeTtlSeconds, maxEntries: config.dedupeMaxEntries }, this.writes);
-    this.deliveries = new SqliteDeliveryStore(db, { limit: config.deliveryLimit, secrets: () => config.secrets }, this.writes);
-  }
-
-  get commits(): number {
-    return this.writes.commits;
-  }
-
-  commit<T>(fn: () => T): Promise<T> {
-    return this.writes.commit(fn);
-  }
-
-  transaction<T>(fn: () => T): T {
-    return this.writes.now(fn);
-  }
-
-  afterCommit(callback: () => void): void {
-    this.writes.afterCommit(callback);
-  }
-
-  close(): void {
-    if (!this.db.open) return;
-    this.writes.flush(); // what was acknowledged as joined (processing outcomes) is kept
-    this.db.close();
-  }
-}
-
-/**
- * Opens the stores `config.store` names. For SQLite that opens, checks and migrates the database file, and
- * throws `StorageOpenError` (naming the path) when it cannot.
- */
-export function createStorage(config: Config, options: { sqlitePath?: string; database?: Database } = {}): Storage {
-  if (config.store === 'memory') return new MemoryStorage(config);
-  // `database`: one already opened with `openSqliteDatabase` (tests add a trigger or a constraint to it).
-  return new SqliteStorage(options.database ?? openSqliteDatabase(options.sqlitePath ?? config.sqlitePath), config);
-}

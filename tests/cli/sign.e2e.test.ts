@@ -35,7 +35,7 @@ describe('npm run sign, end to end', () => {
     const { stdout: response } = await run('bash', ['-c', command]);
 
     expect(JSON.parse(response)).toEqual({ received: true, id: 'evt_e2e', duplicate: false });
-    const entry = server.deps.history.get('evt_e2e');
+    const entry = await server.deps.history.get('evt_e2e');
     expect(entry).toMatchObject({ scheme, payload: JSON.parse(body) });
   });
 

@@ -1,11 +1,11 @@
 import type { Database } from 'better-sqlite3';
-import { MemoryDedupeStore } from '../../src/dedupe/memory-dedupe';
-import { SqliteDedupeStore } from '../../src/dedupe/sqlite-dedupe';
-import { MemoryHistoryStore } from '../../src/history/memory-store';
-import { SqliteHistoryStore } from '../../src/history/sqlite-store';
+import { MemoryDedupeStore } from '../../src/storage/memory/dedupe-store';
+import { SqliteDedupeStore } from '../../src/storage/sqlite/dedupe-store';
+import { MemoryHistoryStore } from '../../src/storage/memory/history-store';
+import { SqliteHistoryStore } from '../../src/storage/sqlite/history-store';
 import { MemoryDeliveryStore } from '../../src/sender/memory-delivery-store';
 import { SqliteDeliveryStore } from '../../src/sender/sqlite-delivery-store';
-import { MEMORY_PATH, openSqliteDatabase } from '../../src/storage/sqlite-database';
+import { MEMORY_PATH, openSqliteDatabase } from '../../src/storage/sqlite/database';
 import { describeDedupeStore } from './dedupe-store';
 import { describeDeliveryStore } from './delivery-store';
 import { describeHistoryStore } from './history-store';

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { HandlerRegistry, type WebhookEvent } from '../../src/processing/registry';
 import { start } from '../../src/server';
 import { StorageOpenError } from '../../src/storage/errors';
-import { createStorage } from '../../src/storage/storage';
+import { createStorage } from '../../src/storage/create-storage';
 import { historyEntry } from '../contract/history-store';
 import { TEST_SECRET, testConfig } from '../helpers/deps';
 import { nativeHeaders } from '../helpers/sign';
@@ -43,7 +43,7 @@ describe('a server on STORE=sqlite, restarted', () => {
   it('hands events left pending by the previous run to the handlers', async () => {
     const path = join(dir, 'webhooks.db');
     const before = createStorage(testConfig({ STORE: 'sqlite', SQLITE_PATH: path }));
-    before.history.add(historyEntry('evt_left'), Buffer.from('{"left":true}'));
+    await before.history.add(historyEntry('evt_left'), Buffer.from('{"left":true}'));
     before.close();
 
     const handled: WebhookEvent[] = [];
@@ -56,8 +56,8 @@ describe('a server on STORE=sqlite, restarted', () => {
       for (let i = 0; i < 50 && handled.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
       await running.deps.processor.onIdle();
       expect(handled.map((e) => [e.id, e.rawBody.toString()])).toEqual([['evt_left', '{"left":true}']]);
-      expect(running.deps.history.get('evt_left')!.processing!.state).toBe('done');
-      expect(running.deps.history.pendingProcessing()).toEqual([]);
+      expect((await running.deps.history.get('evt_left'))!.processing!.state).toBe('done');
+      expect(await running.deps.history.pendingProcessing()).toEqual([]);
     } finally {
       await running.close();
     }

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { openSqliteDatabase } from '../../src/storage/sqlite-database';
+import { openSqliteDatabase } from '../../src/storage/sqlite/database';
 
 /** History entries of this event type make the COMMIT of their batch fail (a deferred foreign key). */
 export const POISON_COMMIT = 'poison.commit';

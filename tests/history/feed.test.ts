@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS } from '../../src/config';
-import { createHistoryFeed } from '../../src/history/feed';
+import { createHistoryFeed, sseFrame } from '../../src/history/feed';
 import { RawBodyCache } from '../../src/history/raw-body-cache';
 
 describe('createHistoryFeed', () => {
-  it('numbers events 1, 2, 3 and hands each to every subscriber as one SSE frame', () => {
+  it('numbers events 1, 2, 3 and hands each to every subscriber as one SSE frame', async () => {
     const feed = createHistoryFeed();
     const seen: string[] = [];
     feed.subscribe({ onEvent: (e) => seen.push(e.frame) });
@@ -19,13 +19,13 @@ describe('createHistoryFeed', () => {
     ]);
   });
 
-  it('keeps a newline inside a payload on the one data line', () => {
+  it('keeps a newline inside a payload on the one data line', async () => {
     const event = createHistoryFeed().publish('received', 'e', { text: 'a\nb' });
 
     expect(event.frame.split('\n').filter((line) => line.startsWith('data:'))).toHaveLength(1);
   });
 
-  it('gives the events after a sequence number, and undefined once they have left the buffer', () => {
+  it('gives the events after a sequence number, and undefined once they have left the buffer', async () => {
     const feed = createHistoryFeed({ bufferEvents: 3 });
     feed.subscribe({ onEvent: () => undefined })();
     for (let i = 1; i <= 5; i += 1) feed.publish('received', `e${i}`, {});
@@ -37,7 +37,7 @@ describe('createHistoryFeed', () => {
     expect(feed.since(6)).toBeUndefined();
   });
 
-  it('buffers nothing until a first client subscribes, since no client can hold an id to resume from', () => {
+  it('buffers nothing until a first client subscribes, since no client can hold an id to resume from', async () => {
     const feed = createHistoryFeed();
     let serialized = 0;
     const payload = { toJSON: () => (serialized += 1) };
@@ -55,7 +55,7 @@ describe('createHistoryFeed', () => {
     expect(feed.since(2)!.map((e) => e.seq)).toEqual([3]);
   });
 
-  it('bounds the buffer by bytes as well as by count', () => {
+  it('bounds the buffer by bytes as well as by count', async () => {
     const feed = createHistoryFeed({ bufferEvents: 100, bufferBytes: 1000 });
     feed.subscribe({ onEvent: () => undefined });
     for (let i = 1; i <= 10; i += 1) feed.publish('received', `e${i}`, { pad: 'x'.repeat(300) });
@@ -64,7 +64,7 @@ describe('createHistoryFeed', () => {
     expect(feed.since(7)).toBeUndefined();
   });
 
-  it('keeps delivering to the other subscribers when one throws', () => {
+  it('keeps delivering to the other subscribers when one throws', async () => {
     const errors: unknown[] = [];
     const feed = createHistoryFeed({ onError: (e) => errors.push(e) });
     const seen: number[] = [];
@@ -81,7 +81,7 @@ describe('createHistoryFeed', () => {
     expect(errors).toHaveLength(1);
   });
 
-  it('closes every subscriber once, and later ones at once', () => {
+  it('closes every subscriber once, and later ones at once', async () => {
     const feed = createHistoryFeed();
     const closed: string[] = [];
     feed.subscribe({ onEvent: () => undefined, onClose: () => closed.push('early') });
@@ -95,7 +95,7 @@ describe('createHistoryFeed', () => {
 });
 
 describe('RawBodyCache', () => {
-  it('evicts the oldest bodies once the total passes its byte limit', () => {
+  it('evicts the oldest bodies once the total passes its byte limit', async () => {
     const cache = new RawBodyCache(10);
 
     cache.set('a', Buffer.from('12345'));
@@ -108,7 +108,7 @@ describe('RawBodyCache', () => {
     expect(cache.totalBytes).toBe(8);
   });
 
-  it('keeps nothing larger than its limit, and nothing at all with a limit of 0', () => {
+  it('keeps nothing larger than its limit, and nothing at all with a limit of 0', async () => {
     expect(new RawBodyCache(4).get('x')).toBeUndefined();
     const none = new RawBodyCache(0);
     none.set('x', Buffer.from('a'));
@@ -117,7 +117,7 @@ describe('RawBodyCache', () => {
 });
 
 describe('.env.example', () => {
-  it('lists the variables this issue adds, with their defaults', () => {
+  it('lists the variables this issue adds, with their defaults', async () => {
     const example = readFileSync(path.join(__dirname, '../../.env.example'), 'utf8');
     const listed = new Map(example.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=', 2) as [string, string]));
 
@@ -129,9 +129,9 @@ describe('.env.example', () => {
 });
 
 describe('ObservedHistoryStore', () => {
-  it('reads an entry back for an update only once the feed has a listener', async () => {
+  it('publishes what a write answered, never reading an entry back', async () => {
     const { ObservedHistoryStore } = await import('../../src/history/observed-store');
-    const { MemoryHistoryStore } = await import('../../src/history/memory-store');
+    const { MemoryHistoryStore } = await import('../../src/storage/memory/history-store');
     let reads = 0;
     class CountingStore extends MemoryHistoryStore {
       override get(id: string) {
@@ -142,15 +142,15 @@ describe('ObservedHistoryStore', () => {
     const feed = createHistoryFeed();
     const store = new ObservedHistoryStore(new CountingStore({ limit: 10, rejectedLimit: 10 }), feed);
     const entry = { id: 'e1', receivedAt: new Date(0).toISOString(), eventType: 't', scheme: 'native' as const, status: 'accepted' as const, verification: { ok: true, reason: null }, headers: {}, payload: {}, sizeBytes: 2, duplicates: 0, processing: { state: 'pending' as const } };
-    store.add(entry);
+    await store.add(entry);
 
-    store.setProcessing('e1', { state: 'done', durationMs: 1 });
+    await store.setProcessing('e1', { state: 'done', durationMs: 1 });
     expect(reads).toBe(0);
 
     const frames: string[] = [];
-    feed.subscribe({ onEvent: (event) => frames.push(event.name) });
-    store.recordDuplicate('e1');
-    expect(reads).toBe(1);
-    expect(frames).toEqual(['updated']);
+    feed.subscribe({ onEvent: (event) => frames.push(event.frame) });
+    await store.recordDuplicate('e1');
+    expect(reads).toBe(0);
+    expect(frames).toEqual([sseFrame(3, 'updated', { id: 'e1', duplicates: 1, processing: { state: 'done', durationMs: 1 } })]);
   });
 });

@@ -1,6 +1,6 @@
 import { createMetrics } from '../../src/metrics/metrics';
 
-const sources = () => ({ historyCounts: () => ({ accepted: 0, rejected: 0 }), pendingDeliveries: () => 0, pendingProcessing: () => 0 });
+const sources = () => ({ historyCounts: () => Promise.resolve({ accepted: 0, rejected: 0 }), pendingDeliveries: () => 0, pendingProcessing: () => 0 });
 
 /** The value of one series in the text exposition, or undefined when absent. */
 async function scrape(metrics: ReturnType<typeof createMetrics>, series: string): Promise<number | undefined> {

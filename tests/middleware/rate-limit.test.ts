@@ -63,7 +63,7 @@ describe('RECEIVE_RATE_LIMIT', () => {
     await request(app).post('/webhook/receive').set('x-test-client', '203.0.113.1').set(nativeHeaders(body, { nowMs: clock.now() })).send(body);
     const limited = await request(app).post('/webhook/receive').set('x-test-client', '203.0.113.1').set(nativeHeaders(body, { nowMs: clock.now(), id: 'evt_2' })).send(body);
     expect(limited.status).toBe(429);
-    expect(deps.history.counts()).toEqual({ accepted: 1, rejected: 0 });
+    expect(await deps.history.counts()).toEqual({ accepted: 1, rejected: 0 });
   });
 
   it('is off by default', async () => {

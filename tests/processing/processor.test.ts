@@ -2,6 +2,15 @@ import request from 'supertest';
 import { HandlerRegistry, type EventHandler, type WebhookEvent } from '../../src/processing/registry';
 import { testApp } from '../helpers/app';
 import { deferred, nextTurn, until } from '../helpers/async';
+import { fakeClock } from '../helpers/deps';
+import { fakeTimers } from '../helpers/timers';
+
+/** An app whose processor times out on timers the test moves with the clock: no real waits. */
+function appOnFakeTime(env: Record<string, string>): ReturnType<typeof testApp> & { timers: ReturnType<typeof fakeTimers> } {
+  const clock = fakeClock();
+  const timers = fakeTimers(clock);
+  return { ...testApp({ env, now: clock.now, timers }), timers };
+}
 
 const BODY = JSON.stringify({ userId: '123' });
 
@@ -20,7 +29,7 @@ describe('processing received events', () => {
     await until(() => seen.length === 1);
 
     expect(res.body).toEqual({ received: true, id: 'evt_1', duplicate: false });
-    expect(deps.history.get('evt_1')?.processing).toEqual({ state: 'pending' });
+    expect((await deps.history.get('evt_1'))?.processing).toEqual({ state: 'pending' });
     gate.resolve();
     await deps.processor.onIdle();
 
@@ -32,7 +41,7 @@ describe('processing received events', () => {
       headers: expect.objectContaining({ 'x-webhook-signature': '[redacted]' }),
     });
     expect(seen[0]!.rawBody.equals(Buffer.from(BODY))).toBe(true);
-    expect(deps.history.get('evt_1')?.processing).toEqual({ state: 'done', durationMs: expect.any(Number) });
+    expect((await deps.history.get('evt_1'))?.processing).toEqual({ state: 'done', durationMs: expect.any(Number) });
   });
 
   it('does not run a handler registered for another type', async () => {
@@ -44,7 +53,7 @@ describe('processing received events', () => {
     await deps.processor.onIdle();
 
     expect(other).not.toHaveBeenCalled();
-    expect(deps.history.get('evt_1')?.processing?.state).toBe('done');
+    expect((await deps.history.get('evt_1'))?.processing?.state).toBe('done');
   });
 
   it('marks processing failed with the message of a handler that throws, and keeps serving', async () => {
@@ -58,9 +67,9 @@ describe('processing received events', () => {
     const next = await post('{"n":2}', { id: 'evt_next', event: 'user.created' });
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_boom')?.processing).toEqual({ state: 'failed', error: 'kaboom', durationMs: expect.any(Number) });
+    expect((await deps.history.get('evt_boom'))?.processing).toEqual({ state: 'failed', error: 'kaboom', durationMs: expect.any(Number) });
     expect(next.status).toBe(200);
-    expect(deps.history.get('evt_next')?.processing?.state).toBe('done');
+    expect((await deps.history.get('evt_next'))?.processing?.state).toBe('done');
     expect((await request(app).get('/webhook/history/evt_boom')).body).toMatchObject({ processing: { state: 'failed', error: 'kaboom' } });
   });
 
@@ -74,11 +83,11 @@ describe('processing received events', () => {
     await post(BODY, { id: 'evt_boom', event: 'boom' });
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_boom')?.processing).toMatchObject({ state: 'failed', error: 'async kaboom' });
+    expect((await deps.history.get('evt_boom'))?.processing).toMatchObject({ state: 'failed', error: 'async kaboom' });
   });
 
   it('cuts off a handler that hangs at PROCESSING_TIMEOUT_MS, aborts its signal, and processes the next event', async () => {
-    const { post, deps } = testApp({ env: { PROCESSING_TIMEOUT_MS: '50', PROCESSING_CONCURRENCY: '1' } });
+    const { post, deps, timers } = appOnFakeTime({ PROCESSING_TIMEOUT_MS: '50', PROCESSING_CONCURRENCY: '1' });
     let hungSignal: AbortSignal | undefined;
     deps.registry.on('hang', (_event, { signal }) => {
       hungSignal = signal;
@@ -89,24 +98,38 @@ describe('processing received events', () => {
 
     await post('{"n":1}', { id: 'evt_hang', event: 'hang' });
     await post('{"n":2}', { id: 'evt_fast', event: 'fast' });
+    await until(() => hungSignal !== undefined);
+    timers.advance(49);
+    await nextTurn();
+    expect(hungSignal?.aborted).toBe(false);
+    expect(fast).not.toHaveBeenCalled();
+    timers.advance(1);
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_hang')?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
+    expect((await deps.history.get('evt_hang'))?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
     expect(hungSignal?.aborted).toBe(true);
     expect(fast).toHaveBeenCalledTimes(1);
-    expect(deps.history.get('evt_fast')?.processing?.state).toBe('done');
+    expect((await deps.history.get('evt_fast'))?.processing?.state).toBe('done');
   });
 
   it('counts PROCESSING_TIMEOUT_MS for all of an event\'s handlers together, and skips the rest once cut off', async () => {
-    const { post, deps } = testApp({ env: { PROCESSING_TIMEOUT_MS: '60' } });
-    const slow = (): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, 40));
+    const { post, deps, timers } = appOnFakeTime({ PROCESSING_TIMEOUT_MS: '60' });
+    let started = 0;
+    const slow = (): Promise<void> => {
+      started += 1;
+      return new Promise<void>((resolve) => timers.setTimeout(resolve, 40));
+    };
     const third = jest.fn();
     deps.registry.on('slow', slow).on('slow', slow).on('slow', third);
 
     await post('{"n":1}', { id: 'evt_slow', event: 'slow' });
+    await until(() => started === 1);
+    timers.advance(40); // the first ends; the second starts with 20 ms left of the event's 60
+    await until(() => started === 2);
+    timers.advance(20);
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_slow')?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 60 ms' });
+    expect((await deps.history.get('evt_slow'))?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 60 ms' });
     expect(third).not.toHaveBeenCalled();
   });
 
@@ -122,7 +145,7 @@ describe('processing received events', () => {
 
     expect(seen).toBeInstanceOf(AbortSignal);
     expect(seen?.aborted).toBe(false);
-    expect(deps.history.get('evt_sync')?.processing?.state).toBe('done');
+    expect((await deps.history.get('evt_sync'))?.processing?.state).toBe('done');
   });
 
   it('never runs more than PROCESSING_CONCURRENCY events at once', async () => {
@@ -175,7 +198,7 @@ describe('processing received events', () => {
 });
 
 describe('HandlerRegistry', () => {
-  it("runs a type's own handlers before the catch-alls, in registration order", () => {
+  it("runs a type's own handlers before the catch-alls, in registration order", async () => {
     const first: EventHandler = () => {};
     const second: EventHandler = () => {};
     const any: EventHandler = () => {};
@@ -186,7 +209,7 @@ describe('HandlerRegistry', () => {
     expect(registry.handlersFor(null)).toEqual([any]);
   });
 
-  it('throws a TypeError for an empty event type or a handler that is not a function', () => {
+  it('throws a TypeError for an empty event type or a handler that is not a function', async () => {
     const registry = new HandlerRegistry();
 
     expect(() => registry.on('', () => {})).toThrow(TypeError);
@@ -197,15 +220,21 @@ describe('HandlerRegistry', () => {
 
 describe('a handler that gives up when its signal aborts', () => {
   it('is recorded as timed out, and the handlers after it do not run', async () => {
-    const { post, deps } = testApp({ env: { PROCESSING_TIMEOUT_MS: '50' } });
+    const { post, deps, timers } = appOnFakeTime({ PROCESSING_TIMEOUT_MS: '50' });
     const after = jest.fn();
-    deps.registry.on('polite', (_event, { signal }) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())));
+    let waiting = false;
+    deps.registry.on('polite', (_event, { signal }) => {
+      waiting = true;
+      return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+    });
     deps.registry.on('polite', after);
 
     await post('{"n":1}', { id: 'evt_polite', event: 'polite' });
+    await until(() => waiting);
+    timers.advance(50);
     await deps.processor.onIdle();
 
-    expect(deps.history.get('evt_polite')?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
+    expect((await deps.history.get('evt_polite'))?.processing).toMatchObject({ state: 'failed', error: 'handler timed out after 50 ms' });
     expect(after).not.toHaveBeenCalled();
   });
 });

@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
+import { createStorage } from '../../src/storage/create-storage';
+import { openPoisonedDatabase, POISON_WRITE } from '../helpers/poisoned-db';
 import { createApp } from '../../src/app';
 import { VERSION } from '../../src/version';
-import { fakeClock, makeDeps } from '../helpers/deps';
+import { fakeClock, makeDeps, testConfig } from '../helpers/deps';
 import { instantSleep, recordingFetch } from '../helpers/security';
 import { nativeHeaders } from '../helpers/sign';
 
@@ -33,6 +38,45 @@ describe('GET /healthz', () => {
   it('reports the event-loop delay as null when no monitor runs', async () => {
     const res = await request(createApp(makeDeps())).get('/healthz');
     expect(res.body.eventLoopDelayMs).toBeNull();
+  });
+});
+
+describe('GET /healthz while the store cannot write (STORE=sqlite)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'webhooks-health-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers 503 storage.unavailable with the reason, and 200 again once the database takes writes, without a restart', async () => {
+    const db = openPoisonedDatabase(join(dir, 'webhooks.db'));
+    // The disk is full: the history's insert fails, and so does the small write /healthz tries.
+    db.exec("CREATE TRIGGER probe_fails BEFORE UPDATE ON storage_probe BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+    const clock = fakeClock();
+    const storage = createStorage(testConfig({ STORE: 'sqlite' }), { database: db });
+    const app = createApp(makeDeps({ now: clock.now, storage }));
+    try {
+      expect((await request(app).get('/healthz')).status).toBe(200);
+      const body = '{"userId":"1"}';
+      const refused = await request(app).post('/webhook/receive').set(nativeHeaders(body, { nowMs: clock.now(), id: 'evt_full', event: POISON_WRITE })).send(body);
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('storage.unavailable');
+
+      const failing = await request(app).get('/healthz');
+      expect(failing.status).toBe(503);
+      expect(failing.body).toMatchObject({ status: 'unavailable', error: { code: 'storage.unavailable', message: expect.stringContaining('database or disk is full') } });
+      expect((await request(app).get('/healthz')).status).toBe(503); // its own write fails too: still unavailable
+
+      db.exec('DROP TRIGGER probe_fails'); // room on the disk again
+      const recovered = await request(app).get('/healthz');
+      expect(recovered.status).toBe(200);
+      expect(recovered.body.status).toBe('ok');
+      expect(recovered.body.error).toBeUndefined();
+      const accepted = await request(app).post('/webhook/receive').set(nativeHeaders(body, { nowMs: clock.now(), id: 'evt_ok' })).send(body);
+      expect(accepted.status).toBe(200);
+    } finally {
+      storage.close();
+    }
   });
 });
 

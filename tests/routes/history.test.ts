@@ -85,7 +85,7 @@ describe('GET /webhook/history', () => {
 
   it('uses a default page size of 50', async () => {
     const t = testApp();
-    for (let i = 1; i <= 51; i += 1) t.deps.history.add(historyEntry({ id: `e${i}` }));
+    for (let i = 1; i <= 51; i += 1) await t.deps.history.add(historyEntry({ id: `e${i}` }));
 
     const page = await list(t);
 
@@ -224,5 +224,30 @@ describe('unknown routes', () => {
     const t = testApp();
 
     expectError(await request(t.app)[method](path), 404, 'not_found');
+  });
+});
+
+describe('GET /webhook/history: event filters and page size', () => {
+  it('matches every type under a prefix with ?event=prefix.*, and a plain value exactly', async () => {
+    const t = testApp();
+    for (const [id, event] of [['i1', 'invoice.paid'], ['o1', 'order.paid'], ['i2', 'invoice.payment.failed'], ['i0', 'invoice']] as const) {
+      expect((await t.post(JSON.stringify({ id }), { id, event })).body).toMatchObject({ id, duplicate: false });
+    }
+
+    expect((await list(t, '?event=invoice.*')).items.map((e) => e.id)).toEqual(['i2', 'i1']);
+    expect((await list(t, '?event=invoice')).items.map((e) => e.id)).toEqual(['i0']);
+    expect((await list(t, '?event=invoice.*&limit=1')).nextCursor).not.toBeNull();
+  });
+
+  it('stops a page before it passes HISTORY_PAGE_MAX_BYTES of entries, and gives the cursor to the rest', async () => {
+    const t = testApp();
+    // Entries that say they hold 3 MiB bodies: two of them pass the 4 MiB a page may hold.
+    for (const id of ['big1', 'big2', 'big3']) await t.deps.history.add(historyEntry({ id, sizeBytes: 3 * 1024 * 1024 }));
+
+    const first = await list(t, '?limit=50');
+    expect(first.items.map((e) => e.id)).toEqual(['big3']);
+    const rest = await list(t, `?limit=50&cursor=${first.nextCursor}`);
+    expect(rest.items.map((e) => e.id)).toEqual(['big2']);
+    expect(rest.nextCursor).not.toBeNull();
   });
 });

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app';
 import type { AppDeps } from '../../src/deps';
 import type { Processor } from '../../src/processing/processor';
-import { createStorage } from '../../src/storage/storage';
+import { createStorage } from '../../src/storage/create-storage';
 import { fakeClock, makeDeps, testConfig } from '../helpers/deps';
 import { openPoisonedDatabase, POISON_COMMIT, POISON_WRITE } from '../helpers/poisoned-db';
 import { nativeHeaders } from '../helpers/sign';
@@ -55,7 +55,7 @@ function post(id: string, event = 'user.created'): request.Test {
 }
 
 const ids = (n: number, prefix = 'evt'): string[] => Array.from({ length: n }, (_, i) => `${prefix}_${i}`);
-const acceptedIds = (): string[] => deps.history.list({ limit: 500, status: 'accepted' }).items.map((e) => e.id);
+const acceptedIds = async (): Promise<string[]> => (await deps.history.list({ limit: 500, status: 'accepted' })).items.map((e) => e.id);
 
 describe('POST /webhook/receive with STORE=sqlite under concurrency', () => {
   it('answers 50 concurrent webhooks 200, each in the history once, with far fewer commits than webhooks', async () => {
@@ -64,7 +64,7 @@ describe('POST /webhook/receive with STORE=sqlite under concurrency', () => {
     const sent = ids(50);
     const responses = await Promise.all(sent.map((id) => post(id)));
     expect(responses.map((res) => res.status)).toEqual(Array(50).fill(200));
-    expect(acceptedIds().sort()).toEqual([...sent].sort());
+    expect((await acceptedIds()).sort()).toEqual([...sent].sort());
     // Written at once over open connections, they arrive in one or a few turns of the event loop.
     expect(deps.storage.commits - before).toBeLessThanOrEqual(10);
     expect(queued.sort()).toEqual([...sent].sort());
@@ -82,8 +82,8 @@ describe('POST /webhook/receive with STORE=sqlite under concurrency', () => {
     const responses = await Promise.all([...sent.map((id) => post(id)), post('evt_full', POISON_WRITE)]);
     expect(responses.map((res) => res.status)).toEqual([...Array(10).fill(200), 503]);
     expect(responses[10]!.body.error.code).toBe('storage.unavailable');
-    expect(acceptedIds().sort()).toEqual([...sent].sort());
-    expect(deps.dedupe.lookup(['id:evt_full'], clock.now())).toBeUndefined();
+    expect((await acceptedIds()).sort()).toEqual([...sent].sort());
+    expect(await deps.dedupe.lookup(['id:evt_full'], clock.now())).toBeUndefined();
     expect(queued).not.toContain('evt_full');
   });
 
@@ -99,11 +99,11 @@ describe('POST /webhook/receive with STORE=sqlite under concurrency', () => {
     expect(answered(200).length + answered(503).length).toBe(21);
     expect(answered(503).length).toBeGreaterThan(1); // others shared the poisoned batch, and its fate
     // Those acknowledged are kept, published and processed; those refused are nowhere, so their retry is accepted.
-    expect(acceptedIds().sort()).toEqual(answered(200));
+    expect((await acceptedIds()).sort()).toEqual(answered(200));
     expect(published.sort()).toEqual(answered(200));
     expect(queued.sort()).toEqual(answered(200));
-    for (const id of answered(503)) expect(deps.dedupe.lookup([`id:${id}`], clock.now())).toBeUndefined();
-    expect(deps.history.counts()).toEqual({ accepted: answered(200).length, rejected: 0 });
+    for (const id of answered(503)) expect(await deps.dedupe.lookup([`id:${id}`], clock.now())).toBeUndefined();
+    expect(await deps.history.counts()).toEqual({ accepted: answered(200).length, rejected: 0 });
     const retry = await post('evt_poison');
     expect(retry.body).toEqual({ received: true, id: 'evt_poison', duplicate: false });
   });
@@ -111,13 +111,13 @@ describe('POST /webhook/receive with STORE=sqlite under concurrency', () => {
   it('never answers a duplicate 200 for an event whose batch failed to commit', async () => {
     const responses = await Promise.all([post('evt_twice', POISON_COMMIT), post('evt_twice', POISON_COMMIT)]);
     expect(responses.map((res) => res.status)).toEqual([503, 503]);
-    expect(deps.history.get('evt_twice')).toBeUndefined();
+    expect(await deps.history.get('evt_twice')).toBeUndefined();
   });
 
   it('answers the same event sent twice at once as one acceptance and one duplicate, stored once', async () => {
     const responses = await Promise.all([post('evt_twice'), post('evt_twice')]);
     expect(responses.map((res) => res.body.duplicate).sort()).toEqual([false, true]);
-    expect(acceptedIds()).toEqual(['evt_twice']);
-    expect(deps.history.get('evt_twice')!.duplicates).toBe(1);
+    expect(await acceptedIds()).toEqual(['evt_twice']);
+    expect((await deps.history.get('evt_twice'))!.duplicates).toBe(1);
   });
 });

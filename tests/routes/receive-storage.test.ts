@@ -1,8 +1,10 @@
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { MemoryHistoryStore } from '../../src/history/memory-store';
+import { MemoryDedupeStore } from '../../src/storage/memory/dedupe-store';
+import { MemoryHistoryStore } from '../../src/storage/memory/history-store';
+import { MemoryStorage } from '../../src/storage/memory/storage';
 import type { HistoryEntry } from '../../src/history/store';
-import { fakeClock, makeDeps } from '../helpers/deps';
+import { fakeClock, makeDeps, testConfig } from '../helpers/deps';
 import { nativeHeaders } from '../helpers/sign';
 
 /** A disk-full error as better-sqlite3 raises it. */
@@ -12,9 +14,14 @@ function diskFull(): Error {
 
 /** A history whose writes fail like a full disk; reads still work. */
 class FullDiskHistory extends MemoryHistoryStore {
-  override add(_entry: HistoryEntry): void {
+  override insert(_entry: HistoryEntry): void {
     throw diskFull();
   }
+}
+
+/** The memory backend with some of its stores replaced. */
+function storageWith(parts: { history?: MemoryHistoryStore; dedupe?: MemoryDedupeStore }): MemoryStorage {
+  return new MemoryStorage(testConfig(), parts);
 }
 
 const body = JSON.stringify({ userId: '123' });
@@ -22,8 +29,7 @@ const body = JSON.stringify({ userId: '123' });
 describe('POST /webhook/receive when storage fails', () => {
   it('answers 503 storage.unavailable, not 200, when the event cannot be stored', async () => {
     const clock = fakeClock();
-    const history = new FullDiskHistory({ limit: 10, rejectedLimit: 10 });
-    const deps = makeDeps({ now: clock.now, history });
+    const deps = makeDeps({ now: clock.now, storage: storageWith({ history: new FullDiskHistory({ limit: 10, rejectedLimit: 10 }) }) });
     const res = await request(createApp(deps)).post('/webhook/receive').set(nativeHeaders(body, { nowMs: clock.now(), id: 'evt_1' })).send(body);
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('storage.unavailable');
@@ -35,24 +41,22 @@ describe('POST /webhook/receive when storage fails', () => {
 
   it('does not remember the event as seen, so the sender’s retry is not taken for a duplicate', async () => {
     const clock = fakeClock();
-    const deps = makeDeps({ now: clock.now, history: new FullDiskHistory({ limit: 10, rejectedLimit: 10 }) });
+    const deps = makeDeps({ now: clock.now, storage: storageWith({ history: new FullDiskHistory({ limit: 10, rejectedLimit: 10 }) }) });
     const app = createApp(deps);
     await request(app).post('/webhook/receive').set(nativeHeaders(body, { nowMs: clock.now(), id: 'evt_1' })).send(body);
-    expect(deps.dedupe.lookup(['id:evt_1'], clock.now())).toBeUndefined();
+    expect(await deps.dedupe.lookup(['id:evt_1'], clock.now())).toBeUndefined();
   });
 
   it('answers 503 when the dedupe keys cannot be read', async () => {
     const clock = fakeClock();
-    const deps = makeDeps({
-      now: clock.now,
-      dedupe: {
-        lookup: () => {
-          throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
-        },
-        remember: () => undefined,
-        size: () => 0,
-      },
-    });
+    /** Dedupe keys that cannot be read, like a disk that fails. */
+    class UnreadableKeys extends MemoryDedupeStore {
+      override find(): string | undefined {
+        throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+      }
+    }
+    const dedupe = new UnreadableKeys({ ttlSeconds: 60, maxEntries: 10 });
+    const deps = makeDeps({ now: clock.now, storage: storageWith({ dedupe, history: new MemoryHistoryStore({ limit: 10, rejectedLimit: 10 }, dedupe) }) });
     const res = await request(createApp(deps)).post('/webhook/receive').set(nativeHeaders(body, { nowMs: clock.now(), id: 'evt_1' })).send(body);
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('storage.unavailable');
@@ -60,7 +64,7 @@ describe('POST /webhook/receive when storage fails', () => {
 
   it('still answers a bad signature 401 when the rejection cannot be recorded', async () => {
     const clock = fakeClock();
-    const deps = makeDeps({ now: clock.now, history: new FullDiskHistory({ limit: 10, rejectedLimit: 10 }) });
+    const deps = makeDeps({ now: clock.now, storage: storageWith({ history: new FullDiskHistory({ limit: 10, rejectedLimit: 10 }) }) });
     const res = await request(createApp(deps))
       .post('/webhook/receive')
       .set(nativeHeaders(body, { nowMs: clock.now(), secret: 'wrong-secret' }))
@@ -79,11 +83,11 @@ describe('POST /webhook/receive with STORE=sqlite', () => {
     const app = createApp({ ...deps, processor: { enqueue: (e) => queued.push(e.id), pending: () => queued.length, onIdle: async () => undefined } });
     const res = await request(app).post('/webhook/receive').set(nativeHeaders(body, { nowMs: clock.now(), id: 'evt_sql' })).send(body);
     expect(res.status).toBe(200);
-    expect(deps.history.get('evt_sql')!.payload).toEqual({ userId: '123' });
-    expect(deps.history.pendingProcessing().map((e) => [e.id, e.rawBody.toString()])).toEqual([['evt_sql', body]]);
+    expect((await deps.history.get('evt_sql'))!.payload).toEqual({ userId: '123' });
+    expect((await deps.history.pendingProcessing()).map((e) => [e.id, e.rawBody.toString()])).toEqual([['evt_sql', body]]);
     const again = await request(app).post('/webhook/receive').set(nativeHeaders(body, { nowMs: clock.now(), id: 'evt_sql' })).send(body);
     expect(again.body).toEqual({ received: true, id: 'evt_sql', duplicate: true });
-    expect(deps.history.get('evt_sql')!.duplicates).toBe(1);
+    expect((await deps.history.get('evt_sql'))!.duplicates).toBe(1);
     deps.storage.close();
   });
 });

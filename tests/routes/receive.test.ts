@@ -38,7 +38,7 @@ describe('POST /webhook/receive (native scheme)', () => {
 
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ received: true, id: expect.stringMatching(/^evt_\w+$/), duplicate: false });
-      expect(deps.history.get((res.body as { id: string }).id)?.status).toBe('accepted');
+      expect((await deps.history.get((res.body as { id: string }).id))?.status).toBe('accepted');
     });
 
     it('records the entry with its parsed payload, type, scheme and size', async () => {
@@ -67,7 +67,7 @@ describe('POST /webhook/receive (native scheme)', () => {
       const res = await post('plain words', { id: 'evt_text' }, { 'content-type': 'text/plain' });
 
       expect(res.status).toBe(200);
-      expect(deps.history.get('evt_text')?.payload).toBe('plain words');
+      expect((await deps.history.get('evt_text'))?.payload).toBe('plain words');
     });
 
     it('accepts a signature computed independently with HMAC-SHA256 over "<timestamp>.<body>"', async () => {
@@ -307,8 +307,8 @@ describe('POST /webhook/receive (native scheme)', () => {
       expect(first.body).toMatchObject({ duplicate: false });
       expect(replay.status).toBe(200);
       expect(replay.body).toEqual({ received: true, id: firstId, duplicate: true });
-      expect(deps.history.counts().accepted).toBe(1);
-      expect(deps.history.get(firstId)?.duplicates).toBe(1);
+      expect((await deps.history.counts()).accepted).toBe(1);
+      expect((await deps.history.get(firstId))?.duplicates).toBe(1);
     });
 
     it('answers a replayed signature under a new X-Webhook-Id as a duplicate (the id is not signed)', async () => {
@@ -351,8 +351,8 @@ describe('POST /webhook/receive (native scheme)', () => {
       const late = await post(BODY, { id: 'evt_kept' });
 
       expect(late.body).toEqual({ received: true, id: 'evt_kept', duplicate: true });
-      expect(deps.history.get('evt_kept')?.duplicates).toBe(1);
-      expect(deps.history.counts().accepted).toBe(1);
+      expect((await deps.history.get('evt_kept'))?.duplicates).toBe(1);
+      expect((await deps.history.counts()).accepted).toBe(1);
     });
 
     it('accepts an id again once the TTL has passed and the entry has been evicted from the history', async () => {
@@ -366,7 +366,7 @@ describe('POST /webhook/receive (native scheme)', () => {
 
       expect(withinTtl.body).toEqual({ received: true, id: 'evt_a', duplicate: true });
       expect(afterTtl.body).toEqual({ received: true, id: 'evt_a', duplicate: false });
-      expect(deps.history.get('evt_a')?.status).toBe('accepted');
+      expect((await deps.history.get('evt_a'))?.status).toBe('accepted');
     });
 
     it('does not treat a rejected request as seen: the same id, correctly signed, is then accepted', async () => {
@@ -444,7 +444,7 @@ describe('POST /webhook/receive (native scheme)', () => {
 
       await post(BODY, { id: 'evt_r' }, { authorization: 'Bearer sekrit-token', cookie: 'session=sekrit-cookie' });
 
-      const headers = deps.history.get('evt_r')!.headers;
+      const headers = (await deps.history.get('evt_r'))!.headers;
       expect(headers['x-webhook-signature']).toBe('[redacted]');
       expect(headers.authorization).toBe('[redacted]');
       expect(headers.cookie).toBe('[redacted]');

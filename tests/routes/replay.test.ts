@@ -107,7 +107,7 @@ describe('POST /webhook/history/:id/replay', () => {
     const deps = makeDeps();
     const app = createApp(deps);
     await request(app).post('/webhook/receive').set({ 'x-webhook-signature': 'sha256=00', 'x-webhook-timestamp': String(Math.floor(Date.now() / 1000)) }).send('{}');
-    const rejected = deps.history.list({ limit: 1, status: 'rejected' }).items[0]!;
+    const rejected = (await deps.history.list({ limit: 1, status: 'rejected' })).items[0]!;
 
     const res = await request(app).post(`/webhook/history/${rejected.id}/replay`).send({ url: TARGET });
 

@@ -1,10 +1,14 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { resolvePublicDir } from '../../src/ui/assets';
 import { makeDeps } from '../helpers/deps';
+import { clientFromHeader } from '../helpers/security';
+
+const PUBLIC_DIR = path.join(__dirname, '../../src/ui/public');
+const moduleFiles = (): string[] => readdirSync(PUBLIC_DIR).filter((f) => f.endsWith('.js')).sort();
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 
@@ -16,7 +20,7 @@ describe('the history page', () => {
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.text).toContain('<script src="/ui/app.js" defer></script>');
+    expect(res.text).toContain('<script type="module" src="/ui/main.js"></script>');
   });
 
   it('holds no inline script, inline style or inline event handler that the policy would block', async () => {
@@ -28,22 +32,38 @@ describe('the history page', () => {
     expect(res.text).not.toMatch(/\son[a-z]+=/i);
   });
 
-  it('serves its script and stylesheet from /ui/', async () => {
+  it('serves every module it imports, and its stylesheet, from /ui/ with a type a browser runs as a module', async () => {
     const app = createApp(makeDeps());
-
-    const script = await request(app).get('/ui/app.js');
+    const seen = new Set<string>();
+    const pending = ['main.js'];
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const script = await request(app).get(`/ui/${file}`);
+      expect(script.status).toBe(200);
+      // Browsers refuse a module served with a type that is not JavaScript.
+      expect(script.headers['content-type']).toMatch(/^(text|application)\/javascript/);
+      for (const [, imported] of script.text.matchAll(/from '\.\/([a-z-]+\.js)'/g)) pending.push(imported!);
+    }
     const style = await request(app).get('/ui/app.css');
 
-    expect(script.status).toBe(200);
-    expect(script.headers['content-type']).toMatch(/javascript/);
+    expect([...seen].sort()).toEqual(moduleFiles());
     expect(style.status).toBe(200);
     expect(style.headers['content-type']).toMatch(/^text\/css/);
   });
 
-  it('puts payload data on the page with textContent only, never innerHTML', () => {
-    const script = readFileSync(path.join(__dirname, '../../src/ui/public/app.js'), 'utf8');
+  it('keeps each module under 300 lines', () => {
+    for (const file of moduleFiles()) {
+      expect([file, readFileSync(path.join(PUBLIC_DIR, file), 'utf8').split('\n').length < 300]).toEqual([file, true]);
+    }
+  });
 
-    expect(script).not.toMatch(/\.innerHTML\s*=|\.outerHTML\s*=|insertAdjacentHTML|document\.write/);
+  it('puts payload data on the page with text nodes only, never innerHTML', () => {
+    for (const file of moduleFiles()) {
+      const script = readFileSync(path.join(PUBLIC_DIR, file), 'utf8');
+      expect(script).not.toMatch(/\.innerHTML\s*=|\.outerHTML\s*=|insertAdjacentHTML|document\.write/);
+    }
   });
 });
 
@@ -102,5 +122,49 @@ describe('resolvePublicDir', () => {
 
   it('gives undefined when neither holds the page', () => {
     expect(resolvePublicDir(mkdtempSync(path.join(tmpdir(), 'ui-')))).toBeUndefined();
+  });
+});
+
+describe('GET /ui/config, what the page shows in its empty state', () => {
+  const TOKEN = 'a-long-enough-admin-token-0123456789';
+
+  it('gives a browser on this machine the receive path and the signing secret, so the ready command works as pasted', async () => {
+    const res = await request(createApp(makeDeps({ env: { WEBHOOK_SECRET: 'first-secret,second-secret' } }))).get('/ui/config');
+
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ receivePath: '/webhook/receive', forwardUrl: null, secret: 'first-secret', secretGenerated: false });
+  });
+
+  it('never gives the secret to a page opened from another machine, even with the admin token', async () => {
+    const app = createApp(makeDeps({ env: { ADMIN_TOKEN: TOKEN }, clientAddress: clientFromHeader }));
+
+    const res = await request(app).get('/ui/config').set('x-test-client', '192.0.2.7').set('Authorization', `Bearer ${TOKEN}`);
+
+    expect(res.status).toBe(200);
+    expect(res.body.secret).toBeNull();
+  });
+
+  it('never gives the secret to a loopback request that names another host (DNS rebinding)', async () => {
+    const app = createApp(makeDeps({ env: { ADMIN_TOKEN: TOKEN } }));
+
+    const res = await request(app).get('/ui/config').set('Host', 'attacker.example:3005').set('Authorization', `Bearer ${TOKEN}`);
+
+    expect(res.status).toBe(200);
+    expect(res.body.secret).toBeNull();
+  });
+
+  it('is behind the same guard as the page', async () => {
+    const app = createApp(makeDeps({ env: { ADMIN_TOKEN: TOKEN }, clientAddress: clientFromHeader }));
+
+    const res = await request(app).get('/ui/config').set('x-test-client', '192.0.2.7');
+
+    expect(res.status).toBe(401);
+  });
+
+  it('names FORWARD_URL when it is set, for the replay form', async () => {
+    const res = await request(createApp(makeDeps({ env: { FORWARD_URL: 'http://localhost:4000/fwd' } }))).get('/ui/config');
+
+    expect(res.body.forwardUrl).toBe('http://localhost:4000/fwd');
   });
 });

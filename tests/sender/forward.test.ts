@@ -56,7 +56,7 @@ describe('FORWARD_URL', () => {
     expect(requests).toHaveLength(0);
   });
 
-  it('stops start-up when it is not an http(s) URL, naming the variable', () => {
+  it('stops start-up when it is not an http(s) URL, naming the variable', async () => {
     expect(() => loadConfig({ WEBHOOK_SECRET: 's', FORWARD_URL: 'localhost:4000' })).toThrow(ConfigError);
     expect(() => loadConfig({ WEBHOOK_SECRET: 's', FORWARD_URL: 'localhost:4000' })).toThrow(/FORWARD_URL/);
   });

@@ -100,7 +100,7 @@ describe('sender.resumePending', () => {
 });
 
 describe('sender.send and the outbox', () => {
-  it('stores the delivery, due now, before its first attempt', () => {
+  it('stores the delivery, due now, before its first attempt', async () => {
     const { clock, store, sender } = setup([200]);
     let storedBeforeFetch: DeliveryRecord | undefined;
     const create = store.create.bind(store);
@@ -113,7 +113,7 @@ describe('sender.send and the outbox', () => {
     expect(storedBeforeFetch!.nextAttemptAt).toBe(new Date(clock.now()).toISOString());
   });
 
-  it('answers 503 storage.unavailable when the delivery cannot be stored', () => {
+  it('answers 503 storage.unavailable when the delivery cannot be stored', async () => {
     const { store, sender } = setup([200]);
     store.create = () => {
       throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });

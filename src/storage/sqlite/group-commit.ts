@@ -9,6 +9,11 @@ export const MAX_BATCH_UNITS = 256;
 /** How a store makes a write: every SQLite store goes through one of these, so no write bypasses the batch. */
 export interface Writes {
   /**
+   * Runs `fn` as a unit of the open batch (or opens one) and resolves with its value once that batch is
+   * committed; rejects if `fn` throws (only this unit is rolled back) or the batch's COMMIT fails.
+   */
+  commit<T>(fn: () => T): Promise<T>;
+  /**
    * Durable on return: commits the open batch first (a write that must not ride on a batch that may still fail),
    * then runs `fn` in its own transaction. Inside a unit, it is part of that unit (a savepoint).
    */
@@ -24,7 +29,14 @@ export interface Writes {
 /** Each write in its own transaction (or savepoint): stores built without a `GroupCommit`, as in the contract tests. */
 export function directWrites(db: Database): Writes {
   const run = <T>(fn: () => T): T => db.transaction(fn)();
-  return { now: run, join: run };
+  const commit = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(run(fn));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  return { commit, now: run, join: run };
 }
 
 export interface GroupCommitOptions {
@@ -32,8 +44,10 @@ export interface GroupCommitOptions {
   readonly maxUnits?: number;
   /** After any rollback (a unit's or a batch's): caches of row counts read the tables again. */
   readonly onRollback?: () => void;
-  /** An after-commit callback threw; the others still run. */
-  readonly onCallbackError?: (error: unknown) => void;
+  /** A write or a COMMIT failed (a full disk, an I/O error, a lost lock, a failing constraint). */
+  readonly onWriteFailed?: (error: unknown) => void;
+  /** A COMMIT of at least one write succeeded: the database can be written. */
+  readonly onCommitted?: () => void;
 }
 
 interface Waiter {
@@ -44,7 +58,6 @@ interface Waiter {
 interface Batch {
   units: number;
   readonly waiters: Waiter[];
-  readonly afterCommit: (() => void)[];
   timer?: NodeJS.Immediate;
 }
 
@@ -57,13 +70,15 @@ interface Batch {
  * succeeded; if it fails, the whole batch is rolled back and every promise rejects.
  *
  * The connection is shared, so between the first unit and the COMMIT every statement on it runs inside the
- * batch. Stores therefore write through `now` (commits the batch first) or `join` (rides on it); reads in
- * that window see the batch's uncommitted rows, which is why a duplicate answer waits for the batch too.
+ * batch. Stores therefore write through `commit` (a unit of the batch, resolved at its COMMIT: every
+ * write of the asynchronous contracts), `now` (commits the batch first: the outbox) or `join` (rides on it
+ * and returns at once); reads in that window see the batch's uncommitted rows, which is why a duplicate's
+ * answer (a unit too) waits for the batch.
  */
 export class GroupCommit implements Writes {
   private batch: Batch | undefined;
-  /** After-commit callbacks of the unit (or `now` transaction) running at this moment. */
-  private scope: (() => void)[] | undefined;
+  /** True while a unit (or a `now` transaction) runs: writes made then are part of it. */
+  private scope = false;
   private commitCount = 0;
   private readonly maxUnits: number;
   private readonly sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement>;
@@ -117,8 +132,7 @@ export class GroupCommit implements Writes {
     if (this.scope) return this.savepoint(fn);
     // A callback run by a flush may open a new batch (join); commit until none is open.
     while (this.batch) this.flush();
-    const scope: (() => void)[] = [];
-    this.scope = scope;
+    this.scope = true;
     let value: T;
     try {
       this.sql.begin.run();
@@ -131,25 +145,14 @@ export class GroupCommit implements Writes {
       }
     } catch (error) {
       this.options.onRollback?.();
+      this.options.onWriteFailed?.(error);
       throw error;
     } finally {
-      this.scope = undefined;
+      this.scope = false;
     }
     this.commitCount += 1;
-    this.runAll(scope);
+    this.options.onCommitted?.();
     return value;
-  }
-
-  /**
-   * Runs `callback` once what is being written now is committed: at once when no unit is running; dropped if
-   * the unit or its batch rolls back. The history feed publishes through it, so no reader is told about an
-   * event that is then rolled back.
-   */
-  afterCommit(callback: () => void): void {
-    if (this.scope) this.scope.push(callback);
-    // A `join` write has returned but rides on the open batch: what it wrote is not committed yet.
-    else if (this.batch) this.batch.afterCommit.push(callback);
-    else callback();
   }
 
   /** Commits the open batch now (also called by its `setImmediate`, by `now`, and before closing). */
@@ -174,13 +177,14 @@ export class GroupCommit implements Writes {
       return;
     }
     this.commitCount += 1;
-    this.runAll(batch.afterCommit);
+    // A batch whose units all failed commits nothing: no proof that the database takes writes.
+    if (batch.units > 0) this.options.onCommitted?.();
     for (const waiter of batch.waiters) waiter.resolve();
   }
 
   private begin(): Batch {
     this.sql.begin.run();
-    const batch: Batch = { units: 0, waiters: [], afterCommit: [] };
+    const batch: Batch = { units: 0, waiters: [] };
     batch.timer = setImmediate(() => {
       if (this.batch === batch) this.flush();
     });
@@ -188,13 +192,11 @@ export class GroupCommit implements Writes {
     return batch;
   }
 
-  /** Runs `fn` in a savepoint of `batch`; its after-commit callbacks join the batch's if it succeeds. */
+  /** Runs `fn` in a savepoint of `batch`: only this unit is rolled back if it throws. */
   private unit<T>(batch: Batch, fn: () => T): T {
-    const scope: (() => void)[] = [];
-    this.scope = scope;
+    this.scope = true;
     try {
       const value = this.savepoint(fn);
-      batch.afterCommit.push(...scope);
       batch.units += 1;
       return value;
     } catch (error) {
@@ -206,10 +208,11 @@ export class GroupCommit implements Writes {
         this.failed(batch, error);
       } else {
         this.options.onRollback?.();
+        this.options.onWriteFailed?.(error);
       }
       throw error;
     } finally {
-      this.scope = undefined;
+      this.scope = false;
     }
   }
 
@@ -230,16 +233,7 @@ export class GroupCommit implements Writes {
 
   private failed(batch: Batch, error: unknown): void {
     this.options.onRollback?.();
+    this.options.onWriteFailed?.(error);
     for (const waiter of batch.waiters) waiter.reject(error);
-  }
-
-  private runAll(callbacks: readonly (() => void)[]): void {
-    for (const callback of callbacks) {
-      try {
-        callback();
-      } catch (error) {
-        this.options.onCallbackError?.(error);
-      }
-    }
   }
 }

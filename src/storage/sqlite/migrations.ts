@@ -110,6 +110,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX dedupe_keys_expiry ON dedupe_keys (expires_at_ms);
     `,
   },
+  {
+    version: 3,
+    description: 'history weights for HISTORY_MAX_BYTES, and a row /healthz writes to while writes fail',
+    sql: `
+      -- entryWeight (src/history/query.ts): body as kept plus headers plus a fixed overhead. Rows from before are
+      -- given the length of their stored JSON, which is the same measure near enough.
+      ALTER TABLE history ADD COLUMN weight INTEGER NOT NULL DEFAULT 0;
+      UPDATE history SET weight = 256 + length(CAST(entry AS BLOB));
+
+      CREATE TABLE storage_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        writes INTEGER NOT NULL
+      );
+      INSERT INTO storage_probe (id, writes) VALUES (1, 0);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

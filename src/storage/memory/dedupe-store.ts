@@ -1,5 +1,5 @@
-import { FifoMap } from '../collections/fifo-map';
-import type { DedupeStore } from './store';
+import { FifoMap } from '../../collections/fifo-map';
+import type { DedupeStore } from '../../dedupe/store';
 
 export interface MemoryDedupeOptions {
   /** How long a key is remembered, in seconds. */
@@ -20,7 +20,20 @@ export class MemoryDedupeStore implements DedupeStore {
     this.ttlMs = options.ttlSeconds * 1000;
   }
 
-  lookup(keys: readonly string[], nowMs: number): string | undefined {
+  async lookup(keys: readonly string[], nowMs: number): Promise<string | undefined> {
+    return this.find(keys, nowMs);
+  }
+
+  async remember(keys: readonly string[], eventId: string, nowMs: number): Promise<void> {
+    this.keep(keys, eventId, nowMs);
+  }
+
+  async size(): Promise<number> {
+    return this.entries.size;
+  }
+
+  /** `lookup`, at once: what the history's `accept` checks in the same step as it writes. */
+  find(keys: readonly string[], nowMs: number): string | undefined {
     for (const key of keys) {
       const hit = this.entries.get(key);
       if (hit && hit.expiresAtMs > nowMs) return hit.eventId;
@@ -28,7 +41,8 @@ export class MemoryDedupeStore implements DedupeStore {
     return undefined;
   }
 
-  remember(keys: readonly string[], eventId: string, nowMs: number): void {
+  /** `remember`, at once. */
+  keep(keys: readonly string[], eventId: string, nowMs: number): void {
     this.sweep(nowMs);
     const value = { eventId, expiresAtMs: nowMs + this.ttlMs };
     // set() makes each key the newest, keeping insertion order equal to expiry order.
@@ -36,11 +50,7 @@ export class MemoryDedupeStore implements DedupeStore {
     while (this.entries.size > this.options.maxEntries) this.entries.shift();
   }
 
-  size(): number {
-    return this.entries.size;
-  }
-
-  /** Forgets keys expired at `nowMs`; returns how many. Also runs on every `remember`. */
+  /** Forgets keys expired at `nowMs`; returns how many. Also runs on every `remember` (`keep`). */
   sweep(nowMs: number): number {
     let removed = 0;
     for (let oldest = this.entries.oldest(); oldest !== undefined && oldest[1].expiresAtMs <= nowMs; oldest = this.entries.oldest()) {

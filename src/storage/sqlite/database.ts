@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { StorageOpenError } from './errors';
+import { StorageOpenError } from '../errors';
 import { migrate } from './migrations';
 
 export const MEMORY_PATH = ':memory:';

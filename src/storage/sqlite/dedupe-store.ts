@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
-import { directWrites, type Writes } from '../storage/group-commit';
-import type { DedupeStore } from './store';
+import { directWrites, type Writes } from './group-commit';
+import type { DedupeStore } from '../../dedupe/store';
 
 export interface SqliteDedupeOptions {
   /** How long a key is remembered, in seconds. */
@@ -54,7 +54,24 @@ export class SqliteDedupeStore implements DedupeStore {
     };
   }
 
-  lookup(keys: readonly string[], nowMs: number): string | undefined {
+  lookup(keys: readonly string[], nowMs: number): Promise<string | undefined> {
+    try {
+      return Promise.resolve(this.find(keys, nowMs));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  remember(keys: readonly string[], eventId: string, nowMs: number): Promise<void> {
+    return this.writes.commit(() => this.keep(keys, eventId, nowMs));
+  }
+
+  async size(): Promise<number> {
+    return this.statements.size.get() as number;
+  }
+
+  /** `lookup`, at once: what the history's `accept` checks in the same unit as it writes. */
+  find(keys: readonly string[], nowMs: number): string | undefined {
     for (const key of keys) {
       const hit = this.statements.lookup.get(storedKey(key), nowMs) as string | undefined;
       if (hit !== undefined) return hit;
@@ -62,17 +79,12 @@ export class SqliteDedupeStore implements DedupeStore {
     return undefined;
   }
 
-  remember(keys: readonly string[], eventId: string, nowMs: number): void {
-    this.writes.now(() => {
-      let last = 0;
-      for (const key of keys) last = Number(this.statements.remember.run(storedKey(key), eventId, nowMs + this.ttlMs).lastInsertRowid);
-      // A new row's seq is above every other's, so the newest maxEntries keys are those above last - maxEntries.
-      this.statements.bound.run(last - this.options.maxEntries);
-    });
-  }
-
-  size(): number {
-    return this.statements.size.get() as number;
+  /** `remember`, in the transaction (unit) already open. */
+  keep(keys: readonly string[], eventId: string, nowMs: number): void {
+    let last = 0;
+    for (const key of keys) last = Number(this.statements.remember.run(storedKey(key), eventId, nowMs + this.ttlMs).lastInsertRowid);
+    // A new row's seq is above every other's, so the newest maxEntries keys are those above last - maxEntries.
+    this.statements.bound.run(last - this.options.maxEntries);
   }
 
   /** Deletes keys expired at `nowMs`, at most `batch`; returns how many. Call again while it returns `batch`. */

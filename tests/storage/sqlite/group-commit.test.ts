@@ -2,35 +2,34 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { GroupCommit } from '../../src/storage/group-commit';
-import { openSqliteDatabase } from '../../src/storage/sqlite-database';
-import { createStorage, type Storage } from '../../src/storage/storage';
-import { deliveryRecord } from '../contract/delivery-store';
-import { historyEntry } from '../contract/history-store';
-import { testConfig } from '../helpers/deps';
-import { openPoisonedDatabase, POISON_COMMIT, POISON_WRITE } from '../helpers/poisoned-db';
+import { GroupCommit } from '../../../src/storage/sqlite/group-commit';
+import { openSqliteDatabase } from '../../../src/storage/sqlite/database';
+import { createStorage } from '../../../src/storage/create-storage';
+import type { AcceptOutcome } from '../../../src/history/store';
+import type { SqliteStorage } from '../../../src/storage/sqlite/storage';
+import { deliveryRecord } from '../../contract/delivery-store';
+import { historyEntry } from '../../contract/history-store';
+import { testConfig } from '../../helpers/deps';
+import { openPoisonedDatabase, POISON_COMMIT, POISON_WRITE } from '../../helpers/poisoned-db';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 
 let dir: string;
 let path: string;
-let storage: Storage;
+let storage: SqliteStorage;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'webhooks-group-commit-'));
   path = join(dir, 'webhooks.db');
-  storage = createStorage(testConfig({ STORE: 'sqlite' }), { database: openPoisonedDatabase(path) });
+  storage = createStorage(testConfig({ STORE: 'sqlite' }), { database: openPoisonedDatabase(path) }) as SqliteStorage;
 });
 afterEach(() => {
   storage.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The receive route's unit: the entry and its dedupe key. */
-function receive(id: string, eventType = 'user.created'): () => void {
-  return () => {
-    storage.history.add(historyEntry(id, { eventType }));
-    storage.dedupe.remember([`id:${id}`], id, T0);
-  };
+/** The receive path's unit: the entry and its dedupe key, accepted as one. */
+function receive(id: string, eventType = 'user.created'): Promise<AcceptOutcome> {
+  return storage.history.accept(historyEntry(id, { eventType }), Buffer.from('{}'), [`id:${id}`], T0);
 }
 
 /** Ids in the history as another connection sees them: only what is committed. */
@@ -52,14 +51,14 @@ const outcome = (promise: Promise<unknown> | unknown): Promise<string> =>
 describe('Group commit on SQLite', () => {
   it('commits every unit written in the same turn with one COMMIT', async () => {
     const before = storage.commits;
-    await Promise.all(['evt_a', 'evt_b', 'evt_c'].map((id) => storage.commit(receive(id))));
+    await Promise.all(['evt_a', 'evt_b', 'evt_c'].map((id) => receive(id)));
     expect(storage.commits - before).toBe(1);
     expect(committedIds()).toEqual(['evt_a', 'evt_b', 'evt_c']);
   });
 
   it('resolves a unit only once its write is committed, not when it returns', async () => {
     let resolved = false;
-    const done = Promise.resolve(storage.commit(receive('evt_a'))).then(() => {
+    const done = receive('evt_a').then(() => {
       resolved = true;
     });
     await Promise.resolve();
@@ -69,72 +68,75 @@ describe('Group commit on SQLite', () => {
     expect(committedIds()).toEqual(['evt_a']);
   });
 
+  it('answers a duplicate of an event of the open batch only once that batch is committed', async () => {
+    const original = receive('evt_a');
+    let answered = false;
+    const duplicate = receive('evt_a').then((result) => {
+      answered = true;
+      return result;
+    });
+    await Promise.resolve();
+    expect(answered).toBe(false);
+    expect(await original).toEqual({ stored: true });
+    expect(await duplicate).toEqual({ stored: false, duplicateOf: 'evt_a', update: { id: 'evt_a', duplicates: 1, processing: { state: 'pending' } } });
+    expect(committedIds()).toEqual(['evt_a']);
+  });
+
   it('rolls back only the unit whose write fails; the others of the batch are committed', async () => {
-    const outcomes = await Promise.all([
-      outcome(storage.commit(receive('evt_a'))),
-      outcome(storage.commit(receive('evt_bad', POISON_WRITE))),
-      outcome(storage.commit(receive('evt_c'))),
-    ]);
+    const outcomes = await Promise.all([outcome(receive('evt_a')), outcome(receive('evt_bad', POISON_WRITE)), outcome(receive('evt_c'))]);
     expect(outcomes).toEqual(['committed', 'failed: database or disk is full', 'committed']);
     expect(committedIds()).toEqual(['evt_a', 'evt_c']);
-    expect(storage.dedupe.lookup(['id:evt_bad'], T0)).toBeUndefined();
-    expect(storage.history.counts()).toEqual({ accepted: 2, rejected: 0 });
+    expect(await storage.dedupe.lookup(['id:evt_bad'], T0)).toBeUndefined();
+    expect(await storage.history.counts()).toEqual({ accepted: 2, rejected: 0 });
   });
 
   it('rolls back a unit that throws after writing, keeping the history counts right', async () => {
     const failing = storage.commit(() => {
-      storage.history.add(historyEntry('evt_half'));
+      storage.history.insert(historyEntry('evt_half'));
       throw new Error('the dedupe keys could not be written');
     });
-    const kept = storage.commit(receive('evt_kept'));
+    const kept = receive('evt_kept');
     expect(await outcome(failing)).toBe('failed: the dedupe keys could not be written');
     expect(await outcome(kept)).toBe('committed');
-    expect(storage.history.get('evt_half')).toBeUndefined();
-    expect(storage.history.counts()).toEqual({ accepted: 1, rejected: 0 });
+    expect(await storage.history.get('evt_half')).toBeUndefined();
+    expect(await storage.history.counts()).toEqual({ accepted: 1, rejected: 0 });
   });
 
   it('fails every unit of a batch whose COMMIT fails, and keeps none of them', async () => {
     const published: string[] = [];
-    const units = ['evt_a', 'evt_poison', 'evt_c'].map((id) =>
-      storage.commit(() => {
-        receive(id, id === 'evt_poison' ? POISON_COMMIT : 'user.created')();
-        storage.afterCommit(() => published.push(id));
-      }),
-    );
+    const units = ['evt_a', 'evt_poison', 'evt_c'].map((id) => receive(id, id === 'evt_poison' ? POISON_COMMIT : 'user.created').then(() => published.push(id)));
     const outcomes = await Promise.all(units.map(outcome));
     expect(outcomes).toEqual(Array(3).fill('failed: FOREIGN KEY constraint failed'));
     expect(committedIds()).toEqual([]);
-    expect(storage.history.get('evt_a')).toBeUndefined();
-    expect(storage.dedupe.lookup(['id:evt_a', 'id:evt_c'], T0)).toBeUndefined();
-    expect(storage.history.counts()).toEqual({ accepted: 0, rejected: 0 });
+    expect(await storage.history.get('evt_a')).toBeUndefined();
+    expect(await storage.dedupe.lookup(['id:evt_a', 'id:evt_c'], T0)).toBeUndefined();
+    expect(await storage.history.counts()).toEqual({ accepted: 0, rejected: 0 });
     expect(published).toEqual([]);
   });
 
   it('starts a clean batch after a failed COMMIT', async () => {
-    await outcome(storage.commit(receive('evt_poison', POISON_COMMIT)));
-    await storage.commit(receive('evt_after'));
+    await outcome(receive('evt_poison', POISON_COMMIT));
+    await receive('evt_after');
     expect(committedIds()).toEqual(['evt_after']);
-    expect(storage.history.counts()).toEqual({ accepted: 1, rejected: 0 });
+    expect(await storage.history.counts()).toEqual({ accepted: 1, rejected: 0 });
   });
 
-  it('runs after-commit callbacks once the COMMIT is done, and never for a unit that rolled back', async () => {
-    const published: string[] = [];
-    const ok = storage.commit(() => storage.afterCommit(() => published.push(`ok, committed: ${committedIds().join()}`)));
+  it('resolves a write once the COMMIT is done, and never for a unit that rolled back', async () => {
+    const told: string[] = [];
+    const ok = storage.history.add(historyEntry('evt_a')).then(() => told.push(`ok, committed: ${committedIds().join()}`));
     const bad = outcome(
       storage.commit(() => {
-        storage.afterCommit(() => published.push('rolled back'));
         throw new Error('no');
-      }),
+      }).then(() => told.push('rolled back')),
     );
-    storage.history.add(historyEntry('evt_a'));
-    expect(published).toEqual([]);
+    expect(told).toEqual([]);
     await ok;
     expect(await bad).toBe('failed: no');
-    expect(published).toEqual(['ok, committed: evt_a']);
+    expect(told).toEqual(['ok, committed: evt_a']);
   });
 
   it('commits the open batch before a write that must be durable at once (the outbox)', async () => {
-    const unit = storage.commit(receive('evt_a'));
+    const unit = receive('evt_a');
     storage.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), signAll: false });
     expect(committedIds()).toEqual(['evt_a']);
     await unit;
@@ -142,29 +144,30 @@ describe('Group commit on SQLite', () => {
   });
 
   it('lets a processing outcome written while a batch is open ride on its COMMIT', async () => {
-    await storage.commit(receive('evt_a'));
+    await receive('evt_a');
     const before = storage.commits;
-    const unit = storage.commit(receive('evt_b'));
-    storage.history.setProcessing('evt_a', { state: 'done', durationMs: 1 });
+    const unit = receive('evt_b');
+    const outcomeWritten = storage.history.setProcessing('evt_a', { state: 'done', durationMs: 1 });
     await unit;
+    await outcomeWritten;
     expect(storage.commits - before).toBe(1);
-    expect(storage.history.get('evt_a')!.processing).toEqual({ state: 'done', durationMs: 1 });
+    expect((await storage.history.get('evt_a'))!.processing).toEqual({ state: 'done', durationMs: 1 });
   });
 
-  it('tells after-commit listeners about a joined write only once the batch holding it is committed', async () => {
-    await storage.commit(receive('evt_a'));
-    const unit = storage.commit(receive('evt_b'));
+  it('resolves a processing outcome joined to the open batch only once that batch is committed', async () => {
+    await receive('evt_a');
+    const unit = receive('evt_b');
     const told: string[] = [];
-    storage.history.setProcessing('evt_a', { state: 'done', durationMs: 1 });
-    storage.afterCommit(() => told.push(`told; committed: ${committedIds().join()}`));
+    const written = storage.history.setProcessing('evt_a', { state: 'done', durationMs: 1 }).then(() => told.push(`told; committed: ${committedIds().join()}`));
 
     expect(told).toEqual([]);
     await unit;
+    await written;
     expect(told).toEqual(['told; committed: evt_a,evt_b']);
   });
 
   it('commits what was joined to the open batch when the storage closes', () => {
-    storage.history.add(historyEntry('evt_rejected', { status: 'rejected' }));
+    void storage.history.add(historyEntry('evt_rejected', { status: 'rejected' }));
     storage.close();
     expect(committedIds()).toEqual(['evt_rejected']);
   });

@@ -2,14 +2,15 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { StorageOpenError } from '../../src/storage/errors';
+import { StorageOpenError } from '../../../src/storage/errors';
 import { createHash } from 'node:crypto';
-import { migrate, MIGRATIONS, schemaVersion, SCHEMA_VERSION } from '../../src/storage/migrations';
-import { openSqliteDatabase } from '../../src/storage/sqlite-database';
-import { createStorage, type Storage } from '../../src/storage/storage';
-import { deliveryRecord } from '../contract/delivery-store';
-import { historyEntry } from '../contract/history-store';
-import { testConfig } from '../helpers/deps';
+import { migrate, MIGRATIONS, schemaVersion, SCHEMA_VERSION } from '../../../src/storage/sqlite/migrations';
+import { openSqliteDatabase } from '../../../src/storage/sqlite/database';
+import { createStorage } from '../../../src/storage/create-storage';
+import type { SqliteStorage } from '../../../src/storage/sqlite/storage';
+import { deliveryRecord } from '../../contract/delivery-store';
+import { historyEntry } from '../../contract/history-store';
+import { testConfig } from '../../helpers/deps';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 
@@ -21,8 +22,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function openAt(path: string, env: Record<string, string> = {}): Storage {
-  return createStorage(testConfig({ STORE: 'sqlite', SQLITE_PATH: path, ...env }));
+function openAt(path: string, env: Record<string, string> = {}): SqliteStorage {
+  return createStorage(testConfig({ STORE: 'sqlite', SQLITE_PATH: path, ...env })) as SqliteStorage;
 }
 
 /** Every byte SQLite wrote for this database: the file and its WAL. */
@@ -31,72 +32,72 @@ function bytesOnDisk(): Buffer {
 }
 
 describe('SQLite storage', () => {
-  it('creates the folder of SQLITE_PATH when it is missing', () => {
+  it('creates the folder of SQLITE_PATH when it is missing', async () => {
     const storage = openAt(join(dir, 'nested', 'deeper', 'webhooks.db'));
     storage.close();
     expect(readdirSync(join(dir, 'nested', 'deeper'))).toContain('webhooks.db');
   });
 
-  it('runs in WAL mode with synchronous FULL', () => {
+  it('runs in WAL mode with synchronous FULL', async () => {
     const db = openSqliteDatabase(join(dir, 'webhooks.db'));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     db.close();
   });
 
-  it('keeps the savepoint journals of a batch in memory, not in temp files', () => {
+  it('keeps the savepoint journals of a batch in memory, not in temp files', async () => {
     const db = openSqliteDatabase(join(dir, 'webhooks.db'));
     expect(db.pragma('temp_store', { simple: true })).toBe(2); // MEMORY
     db.close();
   });
 
-  it('checkpoints the WAL every 10,000 pages rather than every 1,000', () => {
+  it('checkpoints the WAL every 10,000 pages rather than every 1,000', async () => {
     const db = openSqliteDatabase(join(dir, 'webhooks.db'));
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
     db.close();
   });
 
-  it('keeps history, dedupe keys and deliveries across a close and a reopen of the same file', () => {
+  it('keeps history, dedupe keys and deliveries across a close and a reopen of the same file', async () => {
     const path = join(dir, 'webhooks.db');
     const first = openAt(path);
-    first.history.add(historyEntry('evt_kept'), Buffer.from('raw'));
-    first.history.recordDuplicate('evt_kept');
-    first.dedupe.remember(['id:evt_kept', 'sig:native:abc'], 'evt_kept', T0);
+    await first.history.add(historyEntry('evt_kept'), Buffer.from('raw'));
+    await first.history.recordDuplicate('evt_kept');
+    await first.dedupe.remember(['id:evt_kept', 'sig:native:abc'], 'evt_kept', T0);
     first.deliveries.create(deliveryRecord('dlv_kept'), { body: Buffer.from('{"x":1}'), signAll: false });
     first.close();
 
     const second = openAt(path);
-    expect(second.history.get('evt_kept')!.duplicates).toBe(1);
-    expect(second.history.pendingProcessing().map((e) => e.id)).toEqual(['evt_kept']);
-    expect(second.history.counts()).toEqual({ accepted: 1, rejected: 0 });
-    expect(second.dedupe.lookup(['sig:native:abc'], T0 + 1000)).toBe('evt_kept');
+    expect((await second.history.get('evt_kept'))!.duplicates).toBe(1);
+    expect((await second.history.pendingProcessing()).map((e) => e.id)).toEqual(['evt_kept']);
+    expect(await second.history.counts()).toEqual({ accepted: 1, rejected: 0 });
+    expect(await second.dedupe.lookup(['sig:native:abc'], T0 + 1000)).toBe('evt_kept');
     expect(second.deliveries.pending().map((r) => r.id)).toEqual(['dlv_kept']);
     expect(second.deliveries.content('dlv_kept')!.body.toString()).toBe('{"x":1}');
     second.close();
   });
 
-  it('applies a lowered HISTORY_LIMIT to what the file already holds', () => {
+  it('applies a lowered HISTORY_LIMIT to what the file already holds', async () => {
     const path = join(dir, 'webhooks.db');
     const first = openAt(path);
-    for (const id of ['a', 'b', 'c']) first.history.add(historyEntry(id));
+    for (const id of ['a', 'b', 'c']) await first.history.add(historyEntry(id));
     first.close();
     const second = openAt(path, { HISTORY_LIMIT: '2' });
-    expect(second.history.list({ limit: 10 }).items.map((e) => e.id)).toEqual(['c', 'b']);
-    expect(second.history.counts().accepted).toBe(2);
+    expect((await second.history.list({ limit: 10 })).items.map((e) => e.id)).toEqual(['c', 'b']);
+    expect((await second.history.counts()).accepted).toBe(2);
     second.close();
   });
 
-  it('never writes a signature value to disk, only its hash', () => {
+  it('never writes a signature value to disk, only its hash', async () => {
     const path = join(dir, 'webhooks.db');
     const storage = openAt(path);
     const signature = 'native:5f0e3c1a9b7d2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f1a3c5e7b9d1f';
-    storage.dedupe.remember([`sig:${signature}`], 'evt_1', T0);
+    await storage.dedupe.remember([`sig:${signature}`], 'evt_1', T0);
     expect(bytesOnDisk().includes(signature.slice('native:'.length))).toBe(false);
-    expect(storage.dedupe.lookup([`sig:${signature}`], T0)).toBe('evt_1');
+    expect(await storage.dedupe.lookup([`sig:${signature}`], T0)).toBe('evt_1');
     storage.close();
   });
 
-  it('never writes a per-request secret in clear, and opens it again after a restart', () => {
+  it('never writes a per-request secret in clear, and opens it again after a restart', async () => {
     const path = join(dir, 'webhooks.db');
     const secret = 'per-request-secret-that-must-not-leak';
     const first = openAt(path);
@@ -108,7 +109,7 @@ describe('SQLite storage', () => {
     second.close();
   });
 
-  it('opens a per-request secret after WEBHOOK_SECRET rotated, while the old secret is still listed', () => {
+  it('opens a per-request secret after WEBHOOK_SECRET rotated, while the old secret is still listed', async () => {
     const path = join(dir, 'webhooks.db');
     const first = openAt(path, { WEBHOOK_SECRET: 'old' });
     first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret: 'custom', signAll: false });
@@ -118,7 +119,7 @@ describe('SQLite storage', () => {
     rotated.close();
   });
 
-  it('says a per-request secret is unavailable once its WEBHOOK_SECRET is gone', () => {
+  it('says a per-request secret is unavailable once its WEBHOOK_SECRET is gone', async () => {
     const path = join(dir, 'webhooks.db');
     const first = openAt(path, { WEBHOOK_SECRET: 'old' });
     first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret: 'custom', signAll: false });
@@ -130,30 +131,30 @@ describe('SQLite storage', () => {
     replaced.close();
   });
 
-  it('rolls back a transaction as a whole: no entry without its dedupe keys', () => {
+  it('rolls back a transaction as a whole: no entry without its dedupe keys', async () => {
     const storage = openAt(join(dir, 'webhooks.db'));
     expect(() =>
       storage.transaction(() => {
-        storage.history.add(historyEntry('evt_1'));
+        storage.history.insert(historyEntry('evt_1'));
         throw new Error('disk full, say');
       }),
     ).toThrow('disk full, say');
-    expect(storage.history.get('evt_1')).toBeUndefined();
-    expect(storage.history.counts()).toEqual({ accepted: 0, rejected: 0 });
+    expect(await storage.history.get('evt_1')).toBeUndefined();
+    expect(await storage.history.counts()).toEqual({ accepted: 0, rejected: 0 });
     storage.close();
   });
 
-  it('sweeps expired dedupe keys and history past its retention', () => {
+  it('sweeps expired dedupe keys and history past its retention', async () => {
     const storage = openAt(join(dir, 'webhooks.db'), { HISTORY_RETENTION_DAYS: '1', DEDUPE_TTL_SECONDS: '60' });
-    storage.history.add(historyEntry('old', { receivedAt: new Date(T0 - 2 * 86_400_000).toISOString() }));
-    storage.dedupe.remember(['id:old'], 'old', T0 - 120_000);
+    await storage.history.add(historyEntry('old', { receivedAt: new Date(T0 - 2 * 86_400_000).toISOString() }));
+    await storage.dedupe.remember(['id:old'], 'old', T0 - 120_000);
     expect(storage.sweep(T0)).toEqual({ dedupe: 1, history: 1 });
     storage.close();
   });
 });
 
 describe('SQLite migrations', () => {
-  it('bring a new database to the current schema version, and do nothing when run again', () => {
+  it('bring a new database to the current schema version, and do nothing when run again', async () => {
     const db = new BetterSqlite3(join(dir, 'webhooks.db'));
     expect(migrate(db)).toEqual(MIGRATIONS.map((step) => step.version));
     expect(migrate(db)).toEqual([]);
@@ -162,7 +163,7 @@ describe('SQLite migrations', () => {
     db.close();
   });
 
-  it('apply only the steps a database has not seen yet', () => {
+  it('apply only the steps a database has not seen yet', async () => {
     const db = new BetterSqlite3(':memory:');
     const steps = [
       { version: 1, description: 'one', sql: 'CREATE TABLE one (x)' },
@@ -174,15 +175,15 @@ describe('SQLite migrations', () => {
     db.close();
   });
 
-  it('leave the version unchanged when a step fails', () => {
+  it('leave the version unchanged when a step fails', async () => {
     const db = new BetterSqlite3(':memory:');
-    expect(() => migrate(db, [{ version: 1, description: 'bad', sql: 'CREATE TABLE ok (x); NOT SQL' }])).toThrow();
+    expect(() => migrate(db, [{ version: 1, description: 'bad', sql: 'CREATE TABLE ok (x); NOT SQL' }])).toThrow(/syntax error/);
     expect(schemaVersion(db)).toBe(0);
     expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ok'").pluck().get()).toBe(0);
     db.close();
   });
 
-  it('upgrade a version 1 database without losing its history, pending raw bodies or dedupe keys', () => {
+  it('upgrade a version 1 database without losing its history, pending raw bodies or dedupe keys', async () => {
     const path = join(dir, 'webhooks.db');
     const old = new BetterSqlite3(path);
     migrate(old, MIGRATIONS.filter((step) => step.version === 1));
@@ -214,22 +215,22 @@ describe('SQLite migrations', () => {
     old.close();
 
     const upgraded = openAt(path, { DEDUPE_TTL_SECONDS: '60' });
-    expect(upgraded.history.get('evt_done')).toEqual(historyEntry('evt_done', { processing: { state: 'done', durationMs: 3 }, duplicates: 2 }));
-    expect(upgraded.history.counts()).toEqual({ accepted: 2, rejected: 1 });
-    expect(upgraded.history.list({ limit: 10, eventType: 'user.created' }).items.map((e) => e.id)).toEqual(['rej_1', 'evt_done']);
-    const pending = upgraded.history.pendingProcessing();
+    expect(await upgraded.history.get('evt_done')).toEqual(historyEntry('evt_done', { processing: { state: 'done', durationMs: 3 }, duplicates: 2 }));
+    expect(await upgraded.history.counts()).toEqual({ accepted: 2, rejected: 1 });
+    expect((await upgraded.history.list({ limit: 10, eventType: 'user.created' })).items.map((e) => e.id)).toEqual(['rej_1', 'evt_done']);
+    const pending = await upgraded.history.pendingProcessing();
     expect(pending.map((e) => [e.id, e.rawBody.toString()])).toEqual([['evt_pending', '{"raw":true}']]);
-    expect(upgraded.dedupe.lookup(['id:evt_pending'], T0)).toBe('evt_pending');
-    expect(upgraded.dedupe.lookup([`sig:${signature}`], T0)).toBe('evt_pending');
-    expect(upgraded.dedupe.size()).toBe(2);
+    expect(await upgraded.dedupe.lookup(['id:evt_pending'], T0)).toBe('evt_pending');
+    expect(await upgraded.dedupe.lookup([`sig:${signature}`], T0)).toBe('evt_pending');
+    expect(await upgraded.dedupe.size()).toBe(2);
 
-    upgraded.history.setProcessing('evt_pending', { state: 'done', durationMs: 1 });
-    expect(upgraded.history.get('evt_pending')!.processing).toEqual({ state: 'done', durationMs: 1 });
-    expect(upgraded.history.pendingProcessing()).toEqual([]);
+    await upgraded.history.setProcessing('evt_pending', { state: 'done', durationMs: 1 });
+    expect((await upgraded.history.get('evt_pending'))!.processing).toEqual({ state: 'done', durationMs: 1 });
+    expect(await upgraded.history.pendingProcessing()).toEqual([]);
     upgraded.close();
   });
 
-  it('refuse a database whose schema is newer than the server', () => {
+  it('refuse a database whose schema is newer than the server', async () => {
     const path = join(dir, 'webhooks.db');
     const db = new BetterSqlite3(path);
     migrate(db);
@@ -240,19 +241,19 @@ describe('SQLite migrations', () => {
 });
 
 describe('Opening a database that cannot be used', () => {
-  it('stops with a StorageOpenError naming the path of a corrupt file', () => {
+  it('stops with a StorageOpenError naming the path of a corrupt file', async () => {
     const path = join(dir, 'corrupt.db');
     writeFileSync(path, Buffer.alloc(8192, 'this is not a database '));
     expect(() => openSqliteDatabase(path)).toThrow(StorageOpenError);
     expect(() => openSqliteDatabase(path)).toThrow(new RegExp(`${path}.*not a valid SQLite database`));
   });
 
-  it('stops with a StorageOpenError naming the path when the path is a folder', () => {
+  it('stops with a StorageOpenError naming the path when the path is a folder', async () => {
     expect(() => openSqliteDatabase(dir)).toThrow(StorageOpenError);
     expect(() => openSqliteDatabase(dir)).toThrow(dir);
   });
 
-  it('stops with a StorageOpenError when the folder cannot be created', () => {
+  it('stops with a StorageOpenError when the folder cannot be created', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
     const path = join(file, 'webhooks.db');

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from './errors';
 
 /**
  * The bound a page starts below: a cursor is the sequence number of the previous page's last item, and the

@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import type { Now } from '../clock';
+import { AppError, storageError } from '../errors';
+import type { RawBodyStore } from '../history/raw-body-cache';
+import { redactHeaders } from '../history/redact';
+import type { HistoryEntry, HistoryStore } from '../history/store';
+import type { Metrics } from '../metrics/metrics';
+import type { Processor } from '../processing/processor';
+import type { HeaderBag, SignatureScheme } from '../signature/types';
+import { verifyWebhook } from '../signature/verify';
+import { parseBody } from './parse-body';
+import { replayKeys } from './replay-keys';
+
+/** Characters of a rejected request's body kept in the history: enough to debug, bounded in memory. */
+export const REJECTED_PREVIEW_CHARS = 4096;
+
+export interface IntakeDeps {
+  readonly config: {
+    readonly secrets: readonly string[];
+    readonly signatureToleranceSeconds: number;
+  };
+  /** The history as the app sees it: its writes reach the feed (observed-store.ts). */
+  readonly history: HistoryStore;
+  readonly processor: Pick<Processor, 'enqueue'>;
+  readonly rawBodies: RawBodyStore;
+  readonly logger: Logger;
+  readonly metrics: Pick<Metrics, 'received' | 'verificationFailed'>;
+  readonly now: Now;
+  readonly newId: (prefix: string) => string;
+}
+
+/** The answer to a verified webhook (SPEC.md section 1): its event id, and whether it was seen before. */
+export interface IntakeAnswer {
+  readonly id: string;
+  readonly duplicate: boolean;
+}
+
+export interface Intake {
+  /**
+   * Verifies, classifies and stores one webhook. Resolves with the answer once the event is durable (with
+   * SQLite, its batch's COMMIT); rejects with an `AppError`: 401 or 400 for a request refused (recorded as
+   * rejected), 503 `storage.unavailable` when it could not be stored.
+   */
+  receive(headers: HeaderBag, body: Buffer): Promise<IntakeAnswer>;
+  /** Records a refused request in the history (its own bounded list), logs and counts it. */
+  recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme): void;
+}
+
+/** verify -> classify -> store -> answer; then processing and the raw body for replay. Knows no backend. */
+export function createIntake(deps: IntakeDeps): Intake {
+  const { config, history, processor, rawBodies, logger, metrics, now, newId } = deps;
+
+  function recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme): void {
+    const identity = scheme?.identify(headers, undefined) ?? {};
+    const entry: HistoryEntry = {
+      id: newId('rej'),
+      receivedAt: new Date(now()).toISOString(),
+      eventType: identity.eventType ?? null,
+      scheme: scheme?.name ?? null,
+      status: 'rejected',
+      verification: { ok: false, reason: error.code, message: error.message },
+      headers: redactHeaders(headers),
+      payload: body ? body.toString('utf8', 0, Math.min(body.length, REJECTED_PREVIEW_CHARS)) : null,
+      sizeBytes: body?.length ?? Number(headers['content-length'] ?? 0),
+      duplicates: 0,
+      processing: null,
+    };
+    // The request is answered with its own error all the same; only the history misses it.
+    history.add(entry).catch((storeError: unknown) => logger.error({ err: storeError, historyId: entry.id }, 'could not record a rejected webhook'));
+    metrics.received(entry.scheme, 'rejected');
+    metrics.verificationFailed(error.code);
+    logger.warn(
+      { historyId: entry.id, eventId: identity.eventId, eventType: entry.eventType, scheme: entry.scheme, outcome: 'rejected', reason: error.code },
+      'webhook rejected',
+    );
+  }
+
+  function refuse(headers: HeaderBag, body: Buffer, error: AppError, scheme: SignatureScheme | undefined): never {
+    recordRejection(headers, body, error, scheme);
+    throw error;
+  }
+
+  async function receive(headers: HeaderBag, body: Buffer): Promise<IntakeAnswer> {
+    const nowMs = now();
+    const { scheme, result } = verifyWebhook(headers, body, {
+      secrets: config.secrets,
+      nowSeconds: Math.floor(nowMs / 1000),
+      toleranceSeconds: config.signatureToleranceSeconds,
+    });
+    if (!result.ok) refuse(headers, body, new AppError(401, result.code, result.message), scheme);
+    const parsed = parseBody(body, headers['content-type'] as string | undefined);
+    if (!parsed.ok) refuse(headers, body, new AppError(400, 'body.invalid_json', 'The body says application/json but does not parse as JSON.'), scheme);
+
+    const identity = scheme!.identify(headers, parsed.json);
+    const id = identity.eventId ?? newId('evt');
+    const eventType = identity.eventType ?? null;
+    const entry: HistoryEntry = {
+      id,
+      receivedAt: new Date(nowMs).toISOString(),
+      eventType,
+      scheme: scheme!.name,
+      status: 'accepted',
+      verification: { ok: true, reason: null },
+      headers: redactHeaders(headers),
+      payload: parsed.payload,
+      sizeBytes: body.length,
+      duplicates: 0,
+      processing: { state: 'pending' },
+    };
+    // One atomic step: the duplicate check, the entry and its keys. A store that cannot be read or written
+    // answers 503 storage.unavailable: the sender retries later, and nothing of the event is kept.
+    let outcome;
+    try {
+      outcome = await history.accept(entry, body, replayKeys(identity, result.signature), nowMs);
+    } catch (error) {
+      throw storageError(error);
+    }
+    if (!outcome.stored) {
+      metrics.received(entry.scheme, 'duplicate');
+      logger.info({ eventId: outcome.duplicateOf, eventType, scheme: entry.scheme, outcome: 'duplicate' }, 'webhook duplicate');
+      return { id: outcome.duplicateOf, duplicate: true };
+    }
+    rawBodies.set(id, body);
+    metrics.received(entry.scheme, 'accepted');
+    logger.info({ eventId: id, eventType, scheme: entry.scheme, outcome: 'accepted', sizeBytes: body.length }, 'webhook received');
+    // Handlers run after the response: the processor starts them on a later turn of the event loop.
+    processor.enqueue({ id, eventType, scheme: entry.scheme!, receivedAt: entry.receivedAt, headers: entry.headers, payload: parsed.payload, rawBody: body });
+    return { id, duplicate: false };
+  }
+
+  return { receive, recordRejection };
+}
