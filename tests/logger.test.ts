@@ -1,52 +1,61 @@
-import { createLogger, flushLogger, prettyDestination, type FlushableDestination } from '../src/logger';
-import { loadConfig } from '../src/config';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
-function collecting(): FlushableDestination & { text: () => string; flushes: number } {
-  const chunks: string[] = [];
-  return {
-    flushes: 0,
-    write(chunk: string) {
-      chunks.push(chunk);
-    },
-    flush(cb) {
-      this.flushes += 1;
-      cb();
-    },
-    text: () => chunks.join(''),
-  };
+const ROOT = join(__dirname, '..');
+
+/** Runs `script` in a fresh Node process with the real stdout logger; returns its stdout lines, parsed. */
+function runWithLogger(script: string): { status: number | null; lines: { msg: string }[] } {
+  const out = spawnSync(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-e', `const { createLogger, flushLogger } = require('./src/logger');\n${script}`],
+    { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+  );
+  const lines = out.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { msg: string });
+  return { status: out.status, lines };
 }
 
-describe('LOG_FORMAT', () => {
-  it('is json by default and accepts pretty', () => {
-    expect(loadConfig({ WEBHOOK_SECRET: 's' }).logFormat).toBe('json');
-    expect(loadConfig({ WEBHOOK_SECRET: 's', LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+describe('createLogger (stdout, lines written in batches)', () => {
+  it('keeps the lines of the last batch when the process exits at once', () => {
+    const { status, lines } = runWithLogger(`
+      const logger = createLogger('info');
+      for (let i = 0; i < 500; i += 1) logger.info('line ' + i);
+      process.exit(0);
+    `);
+
+    expect(status).toBe(0);
+    expect(lines.map((l) => l.msg)).toEqual(Array.from({ length: 500 }, (_, i) => `line ${i}`));
   });
 
-  it('refuses another value, naming the variable', () => {
-    expect(() => loadConfig({ WEBHOOK_SECRET: 's', LOG_FORMAT: 'yaml' })).toThrow('LOG_FORMAT must be one of json, pretty (got "yaml")');
-  });
-});
+  it('keeps every line, in order, across batches and after a flush', () => {
+    const { status, lines } = runWithLogger(`
+      const logger = createLogger('info');
+      logger.info('first batch');
+      setTimeout(() => {
+        logger.info('second batch');
+        void flushLogger(logger).then(() => { logger.info('after the flush'); process.exit(0); });
+      }, 50);
+    `);
 
-describe('prettyDestination', () => {
-  it('turns each JSON line into a readable one with the level, message and fields', () => {
-    const out = collecting();
-    const logger = createLogger('info', prettyDestination(out, { colorize: false }));
-    logger.warn({ deliveryId: 'dlv_1', statusCode: 503 }, 'webhook delivery attempt failed');
-
-    const text = out.text();
-    expect(text).toMatch(/^\[\d{2}:\d{2}:\d{2}\.\d{3}\] WARN: webhook delivery attempt failed\n/);
-    expect(text).toContain('deliveryId: "dlv_1"');
-    expect(text).toContain('statusCode: 503');
-    expect(text).not.toContain('{"level"');
+    expect(status).toBe(0);
+    expect(lines.map((l) => l.msg)).toEqual(['first batch', 'second batch', 'after the flush']);
   });
 
-  it('passes the logger flush through to the destination it writes to', async () => {
-    const out = collecting();
-    const logger = createLogger('info', prettyDestination(out, { colorize: false }));
-    logger.info('stopped');
-    await flushLogger(logger);
+  // After a flush, so that no write is in flight at the crash: sonic-boom cannot finish one during `exit`.
+  it('keeps the lines logged just before an uncaught exception', () => {
+    const { status, lines } = runWithLogger(`
+      const logger = createLogger('info');
+      logger.error('written before');
+      void flushLogger(logger).then(() => {
+        logger.error('about to fail');
+        logger.error('failing now');
+        throw new Error('boom');
+      });
+    `);
 
-    expect(out.flushes).toBe(1);
-    expect(out.text()).toContain('INFO: stopped');
+    expect(status).toBe(1);
+    expect(lines.map((l) => l.msg)).toEqual(['written before', 'about to fail', 'failing now']);
   });
 });
