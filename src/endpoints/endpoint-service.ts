@@ -78,8 +78,11 @@ export class EndpointService {
     return new Date(this.options.now()).toISOString();
   }
 
-  /** A new endpoint and its secret (the only time, with `secret()`, the secret is shown). */
-  async create(appId: string, input: EndpointInput): Promise<{ endpoint: Endpoint; secret: string }> {
+  /**
+   * A new endpoint and its secret (the only time, with `secret()`, the secret is shown): `givenSecret` when the
+   * caller brings one its receiver already has, else a new random one.
+   */
+  async create(appId: string, input: EndpointInput, givenSecret?: string): Promise<{ endpoint: Endpoint; secret: string }> {
     // SEND_ALLOWED_HOSTS / SEND_BLOCK_PRIVATE now; the guarded connection checks again at every delivery.
     await this.options.destinations.check(input.url);
     const at = this.iso();
@@ -95,7 +98,7 @@ export class EndpointService {
       failingSince: null,
       failuresSinceSuccess: 0,
     };
-    const secret = newEndpointSecret(input.scheme, this.options.randomBytes);
+    const secret = givenSecret ?? newEndpointSecret(input.scheme, this.options.randomBytes);
     await stored(() => this.options.store.create(endpoint, secret));
     this.options.logger.info({ endpointId: endpoint.id, appId }, 'endpoint created');
     return { endpoint, secret };

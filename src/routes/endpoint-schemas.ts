@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { eventTypeFilterProblem } from '../endpoints/event-types';
 import { RETRY_SCHEDULES } from '../sender/retry-policy';
+import { parseStandardKey } from '../signature/standard';
 import { httpUrl } from './send';
 import { integer } from './validate';
 
@@ -56,21 +57,35 @@ const fields = {
 
 const objectError = { error: 'must be a JSON object, sent with Content-Type: application/json' };
 
-export const createEndpointBody = z.strictObject(
-  {
-    appId: id.default('default'),
-    url: fields.url,
-    description: fields.description.default(''),
-    eventTypes: fields.eventTypes.default([]),
-    scheme: fields.scheme.default('native'),
-    enabled: fields.enabled.default(true),
-    rateLimit: fields.rateLimit.default(null),
-    headers: fields.headers.default({}),
-    metadata: fields.metadata.default({}),
-    retrySchedule: fields.retrySchedule.default('exponential'),
-  },
-  objectError,
-);
+/**
+ * A secret the caller brings (one its receiver already has): at least 16 characters of printable ASCII; for the
+ * standard scheme it must be a key the Standard Webhooks libraries take (`whsec_` and at least 16 base64 bytes).
+ */
+const givenSecret = z
+  .string({ error: 'must be a string of 16 to 200 printable characters' })
+  .regex(/^[\x21-\x7e]{16,200}$/, 'must be a string of 16 to 200 printable characters');
+
+export const createEndpointBody = z
+  .strictObject(
+    {
+      appId: id.default('default'),
+      secret: givenSecret.optional(),
+      url: fields.url,
+      description: fields.description.default(''),
+      eventTypes: fields.eventTypes.default([]),
+      scheme: fields.scheme.default('native'),
+      enabled: fields.enabled.default(true),
+      rateLimit: fields.rateLimit.default(null),
+      headers: fields.headers.default({}),
+      metadata: fields.metadata.default({}),
+      retrySchedule: fields.retrySchedule.default('exponential'),
+    },
+    objectError,
+  )
+  .refine((body) => body.secret === undefined || body.scheme !== 'standard' || (body.secret.startsWith('whsec_') && (parseStandardKey(body.secret)?.length ?? 0) >= 16), {
+    message: 'for the standard scheme, must be whsec_ followed by at least 16 key bytes in base64',
+    path: ['secret'],
+  });
 
 /** A PATCH changes what it names; `appId` is not among them (an endpoint belongs to one customer for good). */
 export const updateEndpointBody = z.strictObject(

@@ -21,8 +21,8 @@ export function endpointsRouter(deps: AppDeps): Router {
   const json = express.json({ limit: config.security.managementMaxBodyBytes });
 
   router.post('/webhook/endpoints', json, async (req, res) => {
-    const { appId, ...input } = parseInput(createEndpointBody, req.body);
-    const { endpoint, secret } = await endpoints.create(appId, input);
+    const { appId, secret: givenSecret, ...input } = parseInput(createEndpointBody, req.body);
+    const { endpoint, secret } = await endpoints.create(appId, input, givenSecret);
     res.status(201).location(`/webhook/endpoints/${endpoint.id}`).json({ endpoint, secret });
   });
 

@@ -43,6 +43,18 @@ describe.each<Backend>(['memory', 'sqlite'])('/webhook/endpoints (%s)', (backend
     expect(b.secret).not.toBe(a.secret);
   });
 
+  it('takes a secret the receiver already has, checked for its scheme', async () => {
+    const given = await p.createEndpoint({ url: 'https://a.example/hooks', secret: 'a-secret-the-receiver-has' });
+    expect(given.secret).toBe('a-secret-the-receiver-has');
+    expect((await request(p.app).get(`/webhook/endpoints/${given.endpoint.id}/secret`)).body.secret).toBe('a-secret-the-receiver-has');
+    const short = await request(p.app).post('/webhook/endpoints').send({ url: 'https://a.example/hooks', secret: 'short' });
+    expectError(short, 400, 'request.invalid');
+    expect(short.body.error.message).toContain('secret:');
+    const notStandard = await request(p.app).post('/webhook/endpoints').send({ url: 'https://a.example/hooks', scheme: 'standard', secret: 'plain-text-secret-here' });
+    expectError(notStandard, 400, 'request.invalid');
+    expect(notStandard.body.error.message).toContain('secret: for the standard scheme');
+  });
+
   it('names every bad field in a 400', async () => {
     const res = await request(p.app)
       .post('/webhook/endpoints')
