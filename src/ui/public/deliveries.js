@@ -13,6 +13,11 @@ const state = { active: false, records: new Map(), selected: null, status: '', n
 /** Where a delivery came from, with a link to the history entry it re-sends. */
 function sourceOf(d) {
   const source = d.source || { kind: 'send' };
+  if (source.endpointId) {
+    const endpoint = link(source.endpointId, `#/endpoints/${encodeURIComponent(source.endpointId)}`, 'mono');
+    endpoint.setAttribute('aria-label', `endpoint ${source.endpointId}`);
+    return el('span', 'source', 'endpoint ', endpoint);
+  }
   if (!source.historyId) return el('span', 'source', source.kind);
   const entry = link(source.historyId, `#/event/${encodeURIComponent(source.historyId)}`, 'mono');
   entry.setAttribute('aria-label', `${source.kind} of ${source.historyId}`);

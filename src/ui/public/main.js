@@ -1,7 +1,8 @@
 // The history page's entry point: its config, the live stream, and the routes
-// (#/, #/event/<id>, #/deliveries, #/deliveries/<id>). Vanilla ES modules, no build step, nothing from elsewhere.
+// (#/, #/event/<id>, #/deliveries, #/deliveries/<id>, #/endpoints, #/endpoints/<id>). Vanilla ES modules, no build step, nothing from elsewhere.
 import * as deliveries from './deliveries.js';
 import { $, api } from './dom.js';
+import * as endpoints from './endpoints.js';
 import * as received from './received.js';
 
 function setLive(state, text) {
@@ -44,23 +45,27 @@ function connect() {
 
 function route() {
   const hash = location.hash || '#/';
-  const onDeliveries = hash.startsWith('#/deliveries');
-  $('view-received').hidden = onDeliveries;
-  $('view-deliveries').hidden = !onDeliveries;
-  $(onDeliveries ? 'nav-deliveries' : 'nav-received').setAttribute('aria-current', 'page');
-  $(onDeliveries ? 'nav-received' : 'nav-deliveries').removeAttribute('aria-current');
-  deliveries.route(onDeliveries ? hash : null);
-  if (!onDeliveries) received.route(hash);
+  const view = hash.startsWith('#/deliveries') ? 'deliveries' : hash.startsWith('#/endpoints') ? 'endpoints' : 'received';
+  for (const name of ['received', 'deliveries', 'endpoints']) {
+    $(`view-${name}`).hidden = name !== view;
+    if (name === view) $(`nav-${name}`).setAttribute('aria-current', 'page');
+    else $(`nav-${name}`).removeAttribute('aria-current');
+  }
+  deliveries.route(view === 'deliveries' ? hash : null);
+  endpoints.route(view === 'endpoints' ? hash : null);
+  if (view === 'received') received.route(hash);
 }
 
 async function init() {
   // The empty state and the replay form need it; the page still works without it.
   const config = await api('/ui/config').catch(() => ({}));
   deliveries.initDeliveries();
+  endpoints.initEndpoints();
   document.addEventListener('keydown', (event) => {
     if (event.key !== 'Escape' || event.target.closest('input, select, textarea')) return;
     if (location.hash.startsWith('#/event/')) location.hash = '#/';
     else if (location.hash.startsWith('#/deliveries/')) location.hash = '#/deliveries';
+    else if (location.hash.startsWith('#/endpoints/')) location.hash = '#/endpoints';
   });
   window.addEventListener('hashchange', route);
   // The stream first, then the list: an event that arrives in between is merged by id, not lost.
