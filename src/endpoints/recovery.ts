@@ -6,6 +6,8 @@ import type { EndpointStore } from './endpoint-store';
 
 /** Deliveries re-sent per batch; the job yields to the event loop between batches. */
 export const RECOVERY_BATCH = 50;
+/** Jobs remembered at most; the oldest finished ones are forgotten first. */
+export const RECOVERY_JOBS_KEPT = 100;
 
 export interface RecoveryJob {
   readonly id: string;
@@ -67,6 +69,10 @@ export class RecoveryJobs {
       finishedAt: null,
     };
     this.jobs.set(job.id, job);
+    for (const [id, old] of this.jobs) {
+      if (this.jobs.size <= RECOVERY_JOBS_KEPT) break;
+      if (old.status === 'done') this.jobs.delete(id);
+    }
     const ids = failed.map((d) => d.deliveryId);
     this.running.set(job.id, this.run(job.id, ids).finally(() => this.running.delete(job.id)));
     return job;
