@@ -153,7 +153,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     storage,
   };
   if (config.forwardUrl !== '') {
-    startForwarding({ url: config.forwardUrl, feed, rawBodies, sender: deps.sender, logger });
+    startForwarding({ url: config.forwardUrl, secret: config.forwardSecret || undefined, feed, rawBodies, sender: deps.sender, logger });
   }
   return deps;
 }

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from './config';
 import { createDeps, type AppDeps, type DepsOverrides } from './deps';
 import { startEventLoopMonitor } from './health/event-loop';
 import { createLogger, flushLogger } from './logger';
+import { forwardingNotice } from './sender/forward';
 import { StorageOpenError } from './storage/errors';
 import { resumePendingWork } from './storage/resume';
 
@@ -114,6 +115,8 @@ export async function start(
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : '127.0.0.1'}:${port}`;
   logger.info({ port, url, secretCount: config.secrets.length, store: deps.storage.kind }, 'listening');
+  const forwarding = forwardingNotice({ ...config, forwardSecretSet: config.forwardSecret !== '' });
+  if (forwarding) logger.info(forwarding, `forwarding every accepted webhook to ${forwarding.forwardUrl}, signed in the scheme it arrived in; verify with the secret in verifyWith`);
   const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger });
   await resumePendingWork(deps);
 

@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { SCHEME_NAMES } from '../signature/types';
 import type { AppDeps } from '../deps';
 import { ConflictError, NotFoundError } from '../errors';
 import { replayRequest } from '../sender/replay';
@@ -10,7 +11,7 @@ import { integer, parseInput } from './validate';
 const replayBody = z.strictObject(
   {
     url: httpUrl,
-    scheme: z.enum(['native', 'standard'], { error: 'must be "native" or "standard"' }).default('native'),
+    scheme: z.enum(SCHEME_NAMES, { error: 'must be "native", "standard", "stripe" or "github"' }).default('native'),
     preserveHeaders: z.boolean({ error: 'must be a boolean' }).default(false),
     secret: z.string().min(1, 'must be a non-empty string').optional(),
     maxAttempts: integer(1, 100).optional(),

@@ -9,6 +9,7 @@ import type { FetchLike } from '../security/guarded-fetch';
 import { guardStorage } from '../errors';
 import { USER_AGENT } from '../version';
 import type { Attempt, DeliveryContent, DeliveryRecord, DeliverySource, DeliveryStore } from './delivery-store';
+import { dialectBody } from './dialect-body';
 import { decide, type AttemptResult } from './retry-policy';
 import { Semaphore } from './semaphore';
 import { signatureHeaders, type SendScheme } from './sign-headers';
@@ -330,13 +331,7 @@ export function createSender(options: SenderOptions): Sender {
       // Serialized once: every attempt sends the same bytes (only the signature headers change).
       const body =
         request.body ??
-        Buffer.from(
-          JSON.stringify(
-            request.scheme === 'standard'
-              ? { type: request.eventType, timestamp: iso(createdMs), data: request.payload }
-              : request.payload,
-          ),
-        );
+        Buffer.from(JSON.stringify(dialectBody({ scheme: request.scheme, eventId, eventType: request.eventType, payload: request.payload, createdMs })));
       const record: DeliveryRecord = {
         id: newId('dlv'),
         eventId,

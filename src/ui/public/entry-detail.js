@@ -83,9 +83,18 @@ function replayForm(entry, config) {
   return form;
 }
 
+/** What the app answered the last attempt: status, time and the first bytes of its body (issue 16). */
+function answerOf(d) {
+  const last = d.attempts && d.attempts[d.attempts.length - 1];
+  if (!last) return '';
+  const status = last.statusCode !== undefined ? `${last.statusCode}` : last.error || 'no answer';
+  const body = (last.responseBody || '').slice(0, 120);
+  return el('div', 'answer', el('span', 'mono', `answered ${status} in ${last.durationMs} ms`), body ? el('pre', 'answer-body', body) : '');
+}
+
 function deliveryItem(d) {
   const what = `${SOURCE_WORDS[d.source && d.source.kind] || 'sent'} to ${d.url}`;
-  const item = el('li', null, link(d.id, `#/deliveries/${encodeURIComponent(d.id)}`, 'mono'), ' ', statusBadge(d.status), ' ', el('span', 'muted', what));
+  const item = el('li', null, link(d.id, `#/deliveries/${encodeURIComponent(d.id)}`, 'mono'), ' ', statusBadge(d.status), ' ', el('span', 'muted', what), answerOf(d));
   item.dataset.id = d.id;
   return item;
 }
