@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics/metrics';
 import type { Processor } from '../processing/processor';
 import { replayKeys } from '../signature/replay-keys';
 import type { HeaderBag, SchemeName, SignatureScheme } from '../signature/types';
+import { explainSignatureFailure, type SignatureExplanation } from '../signature/explain';
 import { verifyWebhook } from '../signature/verify';
 import { parseBody } from './parse-body';
 
@@ -46,14 +47,17 @@ export interface Intake {
    */
   receive(headers: HeaderBag, body: Buffer): Promise<IntakeAnswer>;
   /** Records a refused request in the history (its own bounded list), logs and counts it. */
-  recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme): void;
+  recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme, explanation?: SignatureExplanation): void;
 }
+
+/** Failures worth explaining: a mismatch, and a timestamp that may be in milliseconds. */
+const EXPLAINED = new Set(['signature.mismatch', 'timestamp.out_of_tolerance']);
 
 /** verify -> classify -> store -> answer; then processing and the raw body for replay. Knows no backend. */
 export function createIntake(deps: IntakeDeps): Intake {
   const { config, history, processor, rawBodies, logger, metrics, now, newId } = deps;
 
-  function recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme): void {
+  function recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme, explanation?: SignatureExplanation): void {
     const identity = scheme?.identify(headers, undefined) ?? {};
     const entry: HistoryEntry = {
       id: newId('rej'),
@@ -61,7 +65,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       eventType: identity.eventType ?? null,
       scheme: scheme?.name ?? null,
       status: 'rejected',
-      verification: { ok: false, reason: error.code, message: error.message },
+      verification: { ok: false, reason: error.code, message: error.message, ...(explanation && { explanation }) },
       headers: redactHeaders(headers),
       payload: body ? body.toString('utf8', 0, Math.min(body.length, REJECTED_PREVIEW_CHARS)) : null,
       sizeBytes: body?.length ?? Number(headers['content-length'] ?? 0),
@@ -94,9 +98,19 @@ export function createIntake(deps: IntakeDeps): Intake {
     return holder === undefined || (holder.status === 'accepted' && holder.scheme === scheme) ? eventId : newId('evt');
   }
 
-  function refuse(headers: HeaderBag, body: Buffer, error: AppError, scheme: SignatureScheme | undefined): never {
-    recordRejection(headers, body, error, scheme);
+  function refuse(headers: HeaderBag, body: Buffer, error: AppError, scheme: SignatureScheme | undefined, explanation?: SignatureExplanation): never {
+    recordRejection(headers, body, error, scheme, explanation);
     throw error;
+  }
+
+  /** The 401 of a failed verification; a mismatch also says what was signed and the likely mistake. */
+  function verificationError(headers: HeaderBag, body: Buffer, scheme: SignatureScheme | undefined, code: string, message: string, nowMs: number): [AppError, SignatureExplanation?] {
+    if (!scheme || !EXPLAINED.has(code)) return [new AppError(401, code, message)];
+    const explanation = explainSignatureFailure(scheme, headers, body, { secretsFor: (name) => config.schemeSecrets[name], nowSeconds: Math.floor(nowMs / 1000) });
+    if (code !== 'signature.mismatch' && !explanation.hint) return [new AppError(401, code, message)];
+    const hint = explanation.hint ? ` Likely cause: ${explanation.hint}` : '';
+    const detail = code === 'signature.mismatch' ? ` Signed content: ${explanation.signedContent}.${hint} Fingerprints of the configured secrets are in the history entry.` : hint;
+    return [new AppError(401, code, `${message}${detail}`), explanation];
   }
 
   async function receive(headers: HeaderBag, body: Buffer): Promise<IntakeAnswer> {
@@ -106,7 +120,10 @@ export function createIntake(deps: IntakeDeps): Intake {
       nowSeconds: Math.floor(nowMs / 1000),
       toleranceSeconds: config.signatureToleranceSeconds,
     });
-    if (!result.ok) refuse(headers, body, new AppError(401, result.code, result.message), scheme);
+    if (!result.ok) {
+      const [error, explanation] = verificationError(headers, body, scheme, result.code, result.message, nowMs);
+      refuse(headers, body, error, scheme, explanation);
+    }
     const parsed = parseBody(body, headers['content-type'] as string | undefined, config.maxJsonDepth);
     if (!parsed.ok) {
       const message =
