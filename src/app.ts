@@ -11,12 +11,13 @@ import { healthRouter, metricsHandler } from './routes/health';
 import { historyRouter } from './routes/history';
 import { receiveRouter } from './routes/receive';
 import { replayRouter } from './routes/replay';
+import { responseRulesRouter } from './routes/response-rules';
 import { sendRouter } from './routes/send';
 import { streamRouter } from './routes/stream';
 import { uiRouter } from './routes/ui';
 
 /** Paths behind `requireAdmin`: everything but /webhook/receive and /healthz. */
-export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/metrics'];
+export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/webhook/response-rules', '/metrics'];
 
 export const HELMET_OPTIONS = { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } } as const;
 
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(historyRouter(deps));
   app.use(sendRouter(deps));
   app.use(deliveriesRouter(deps));
+  app.use(responseRulesRouter(deps, deps.responseRules));
 
   app.use(notFound);
   app.use(errorHandler(deps.logger, deps.config.maxBodyBytes));

@@ -32,6 +32,8 @@ export interface HistoryEntry {
   duplicates: number;
   /** Null for rejected requests, which are never processed. */
   processing: ProcessingState | null;
+  /** The mock-response rule that answered this request (POST /webhook/response-rules), when one did. */
+  readonly response?: { readonly ruleId: string; readonly status: number };
 }
 
 export interface HistoryQuery {

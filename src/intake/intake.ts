@@ -10,6 +10,7 @@ import { replayKeys } from '../signature/replay-keys';
 import type { HeaderBag, SchemeName, SignatureScheme } from '../signature/types';
 import { explainSignatureFailure, type SignatureExplanation } from '../signature/explain';
 import { verifyWebhook } from '../signature/verify';
+import type { ResponseRule } from '../mocking/response-rules';
 import { parseBody } from './parse-body';
 
 /** Characters of a rejected request's body kept in the history: enough to debug, bounded in memory. */
@@ -37,6 +38,8 @@ export interface IntakeDeps {
 export interface IntakeAnswer {
   readonly id: string;
   readonly duplicate: boolean;
+  /** The mock-response rule that answers this request instead of the usual 200 (issue 16.4). */
+  readonly rule?: ResponseRule;
 }
 
 export interface Intake {
@@ -45,7 +48,7 @@ export interface Intake {
    * SQLite, its batch's COMMIT); rejects with an `AppError`: 401 or 400 for a request refused (recorded as
    * rejected), 503 `storage.unavailable` when it could not be stored.
    */
-  receive(headers: HeaderBag, body: Buffer): Promise<IntakeAnswer>;
+  receive(headers: HeaderBag, body: Buffer, chooseResponse?: (eventType: string | null) => ResponseRule | undefined): Promise<IntakeAnswer>;
   /** Records a refused request in the history (its own bounded list), logs and counts it. */
   recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme, explanation?: SignatureExplanation): void;
 }
@@ -113,7 +116,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     return [new AppError(401, code, `${message}${detail}`), explanation];
   }
 
-  async function receive(headers: HeaderBag, body: Buffer): Promise<IntakeAnswer> {
+  async function receive(headers: HeaderBag, body: Buffer, chooseResponse?: (eventType: string | null) => ResponseRule | undefined): Promise<IntakeAnswer> {
     const nowMs = now();
     const { scheme, result } = verifyWebhook(headers, body, {
       secretsFor: (name) => config.schemeSecrets[name],
@@ -138,6 +141,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     const keys = replayKeys(scheme!.name, result, identity);
     let id = await entryId(identity.eventId, scheme!.name);
     const eventType = identity.eventType ?? null;
+    // Chosen before the entry is written, so the entry says which rule answered; duplicates (a sender's
+    // retries) are answered by rules too, which is what testing retries needs.
+    const rule = chooseResponse?.(eventType);
     let entry: HistoryEntry = {
       id,
       receivedAt: new Date(nowMs).toISOString(),
@@ -150,6 +156,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       sizeBytes: body.length,
       duplicates: 0,
       processing: { state: 'pending' },
+      ...(rule && { response: { ruleId: rule.id, status: rule.status } }),
     };
     // One atomic step: the duplicate check, the entry and its keys. A store that cannot be read or written
     // answers 503 storage.unavailable: the sender retries later, and nothing of the event is kept.
@@ -169,14 +176,14 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (!outcome.stored) {
       metrics.received(entry.scheme, 'duplicate');
       logger.info({ eventId: outcome.duplicateOf, eventType, scheme: entry.scheme, outcome: 'duplicate' }, 'webhook duplicate');
-      return { id: outcome.duplicateOf, duplicate: true };
+      return { id: outcome.duplicateOf, duplicate: true, rule };
     }
     rawBodies.set(id, body);
     metrics.received(entry.scheme, 'accepted');
     logger.info({ eventId: id, eventType, scheme: entry.scheme, outcome: 'accepted', sizeBytes: body.length }, 'webhook received');
     // Handlers run after the response: the processor starts them on a later turn of the event loop.
     processor.enqueue({ id, eventType, scheme: entry.scheme!, receivedAt: entry.receivedAt, headers: entry.headers, payload: parsed.payload, rawBody: body });
-    return { id, duplicate: false };
+    return { id, duplicate: false, rule };
   }
 
   return { receive, recordRejection };
