@@ -14,10 +14,11 @@ import { replayRouter } from './routes/replay';
 import { responseRulesRouter } from './routes/response-rules';
 import { sendRouter } from './routes/send';
 import { streamRouter } from './routes/stream';
+import { testEventsRouter } from './routes/test-events';
 import { uiRouter } from './routes/ui';
 
 /** Paths behind `requireAdmin`: everything but /webhook/receive and /healthz. */
-export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/webhook/response-rules', '/metrics'];
+export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/webhook/response-rules', '/webhook/test-events', '/metrics'];
 
 export const HELMET_OPTIONS = { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } } as const;
 
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(sendRouter(deps));
   app.use(deliveriesRouter(deps));
   app.use(responseRulesRouter(deps, deps.responseRules));
+  app.use(testEventsRouter(deps));
 
   app.use(notFound);
   app.use(errorHandler(deps.logger, deps.config.maxBodyBytes));
