@@ -9,6 +9,7 @@ import { securityHeaders } from './middleware/security-headers';
 import { deliveriesRouter } from './routes/deliveries';
 import { healthRouter, metricsHandler } from './routes/health';
 import { historyRouter } from './routes/history';
+import { historyToolsRouter } from './routes/history-tools';
 import { receiveRouter } from './routes/receive';
 import { replayRouter } from './routes/replay';
 import { responseRulesRouter } from './routes/response-rules';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(uiRouter(deps, admin));
   app.use(streamRouter(deps));
   app.use(replayRouter(deps));
+  app.use(historyToolsRouter(deps));
   app.use(historyRouter(deps));
   app.use(sendRouter(deps));
   app.use(deliveriesRouter(deps));

@@ -13,7 +13,8 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 // Framing and connection headers belong to the server, and a cookie has no business in a webhook answer.
 const RESERVED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'set-cookie', 'date']);
 
-const headers = z
+/** A header map in a JSON body: valid names, no framing headers, no control characters in values. */
+export const headerMap = z
   .record(z.string(), z.string({ error: 'each header value must be a string' }))
   .superRefine((value, ctx) => {
     const names = Object.keys(value);
@@ -32,7 +33,7 @@ const ruleBody = z.strictObject(
   {
     status: integer(200, 599),
     body: z.unknown().optional(),
-    headers: headers.optional(),
+    headers: headerMap.optional(),
     delayMs: integer(0, MAX_RULE_DELAY_MS).optional(),
     eventType: z.string({ error: 'must be a non-empty string' }).trim().min(1, 'must be a non-empty string').max(200, 'must be at most 200 characters').optional(),
     remaining: integer(1, 1_000_000).optional(),
