@@ -5,7 +5,8 @@ export type ReceiveOutcome = 'accepted' | 'duplicate' | 'rejected';
 /** What the gauges read at scrape time. */
 export interface GaugeSources {
   historyCounts(): Promise<{ readonly accepted: number; readonly rejected: number }>;
-  pendingDeliveries(): number;
+  /** Asynchronous: the delivery store's contract is (a networked database answers later). */
+  pendingDeliveries(): number | Promise<number>;
   pendingProcessing(): number;
   /** COMMITs the storage has made (always 0 with memory); absent: none counted. */
   storageCommits?(): number;
@@ -97,8 +98,8 @@ export function createMetrics(sources: () => GaugeSources): Metrics {
     name: 'webhook_deliveries_pending',
     help: 'Deliveries not yet delivered or failed (attempting or waiting for a retry).',
     registers,
-    collect() {
-      this.set(sources().pendingDeliveries());
+    async collect() {
+      this.set(await sources().pendingDeliveries());
     },
   });
   new Gauge({

@@ -14,7 +14,7 @@ export function healthRouter({ history, deliveries, processor, now, startedAtMs,
       version: VERSION,
       uptimeSeconds: Math.max(0, Math.floor((now() - startedAtMs) / 1000)),
       history: await history.counts(),
-      deliveries: deliveries.counts(),
+      deliveries: await deliveries.counts(),
       processing: { pending: processor.pending() },
       eventLoopDelayMs: eventLoop ? eventLoop() : null,
     };

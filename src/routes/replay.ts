@@ -54,7 +54,7 @@ export function replayRouter({ history, rawBodies, sender, config, destinations 
     // header that must never be replayed (framing, credentials, another signature) is dropped.
     const edited = Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value] as const);
     const headers = { ...replay.headers, ...Object.fromEntries(edited.filter(([name]) => !NEVER_REPLAYED.has(name) && !isSecretHeader(name))) };
-    const delivery = sender.send({ ...replay, headers, source: { kind: 'replay', historyId: entry.id } });
+    const delivery = await sender.send({ ...replay, headers, source: { kind: 'replay', historyId: entry.id } });
     await answerDelivery(res, sender, delivery, wait);
   });
 

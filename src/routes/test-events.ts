@@ -33,7 +33,7 @@ export function testEventsRouter({ sender, destinations, config, now, newId }: A
     if (!sample) throw new NotFoundError(`No sample "${input.event}" for "${input.provider}": GET /webhook/test-events lists them.`);
     assertCanSign(config, sample.scheme, undefined);
     await destinations.check(input.url);
-    const delivery = sender.send({
+    const delivery = await sender.send({
       url: input.url,
       eventType: sample.eventType,
       payload: JSON.parse(sample.body) as unknown,

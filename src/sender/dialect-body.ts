@@ -5,8 +5,8 @@ export interface DialectBodyInput {
   readonly eventId: string;
   readonly eventType: string;
   readonly payload: unknown;
-  /** When the delivery was created, in ms since the epoch. */
-  readonly createdMs: number;
+  /** When the delivery was created, ISO 8601. */
+  readonly createdAt: string;
 }
 
 /**
@@ -16,14 +16,14 @@ export interface DialectBodyInput {
  * (`stripe.webhooks.constructEvent` returns this object).
  */
 export function dialectBody(input: DialectBodyInput): unknown {
-  const { scheme, eventId, eventType, payload, createdMs } = input;
-  if (scheme === 'standard') return { type: eventType, timestamp: new Date(createdMs).toISOString(), data: payload };
+  const { scheme, eventId, eventType, payload, createdAt } = input;
+  if (scheme === 'standard') return { type: eventType, timestamp: createdAt, data: payload };
   if (scheme === 'stripe') {
     return {
       id: eventId,
       object: 'event',
       api_version: '2024-06-20',
-      created: Math.floor(createdMs / 1000),
+      created: Math.floor(Date.parse(createdAt) / 1000),
       data: { object: payload },
       livemode: false,
       pending_webhooks: 1,

@@ -17,7 +17,7 @@ async function forwardOnce(scheme: SchemeName, body: string, appSecret: string, 
   expect(received.status).toBe(200);
   let delivery: DeliveryRecord | undefined;
   for (let turn = 0; turn < 1000 && !delivery; turn += 1) {
-    delivery = deps.deliveries.list({ limit: 10 }).items[0];
+    delivery = (await deps.deliveries.list({ limit: 10 })).items[0];
     if (!delivery) await new Promise((resolve) => setImmediate(resolve));
   }
   const settled = await deps.sender.settled(delivery!.id);

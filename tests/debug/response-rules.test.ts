@@ -38,9 +38,10 @@ describe('mock responses: /webhook/response-rules', () => {
     const app = createApp(deps);
     await request(app).post('/webhook/response-rules').send({ status: 500, body: 'boom', headers: { 'Retry-After': '7' }, delayMs: 2500, eventType: 'invoice.*' }).expect(201);
 
-    const body = '{"a":1}';
-    const other = await request(app).post('/webhook/receive').set(nativeHeaders(body, { nowMs: Date.now(), event: 'user.created', id: 'e1' })).send(body);
-    const mocked = await request(app).post('/webhook/receive').set(nativeHeaders(body, { nowMs: Date.now(), event: 'invoice.paid', id: 'e2' })).send(body);
+    // Two bodies: the same signed content within a second would be a duplicate of the first.
+    const [first, second] = ['{"a":1}', '{"a":2}'];
+    const other = await request(app).post('/webhook/receive').set(nativeHeaders(first, { nowMs: Date.now(), event: 'user.created', id: 'e1' })).send(first);
+    const mocked = await request(app).post('/webhook/receive').set(nativeHeaders(second, { nowMs: Date.now(), event: 'invoice.paid', id: 'e2' })).send(second);
 
     expect(other.status).toBe(200);
     expect(mocked.status).toBe(500);
