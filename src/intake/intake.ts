@@ -108,7 +108,9 @@ export function createIntake(deps: IntakeDeps): Intake {
 
   /** The 401 of a failed verification; a mismatch also says what was signed and the likely mistake. */
   function verificationError(headers: HeaderBag, body: Buffer, scheme: SignatureScheme | undefined, code: string, message: string, nowMs: number): [AppError, SignatureExplanation?] {
-    if (!scheme || !EXPLAINED.has(code)) return [new AppError(401, code, message)];
+    // An out-of-tolerance timestamp is worth HMACs only when it may be in milliseconds (13 digits and more).
+    const maybeMs = code !== 'timestamp.out_of_tolerance' || /\d{13}/.test(Object.values(headers).join(' '));
+    if (!scheme || !EXPLAINED.has(code) || !maybeMs) return [new AppError(401, code, message)];
     const explanation = explainSignatureFailure(scheme, headers, body, { secretsFor: (name) => config.schemeSecrets[name], nowSeconds: Math.floor(nowMs / 1000) });
     if (code !== 'signature.mismatch' && !explanation.hint) return [new AppError(401, code, message)];
     const hint = explanation.hint ? ` Likely cause: ${explanation.hint}` : '';

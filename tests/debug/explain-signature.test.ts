@@ -128,3 +128,25 @@ describe('a failed signature is explained', () => {
     expect((await deps.history.list({ limit: 10, status: 'accepted' })).items).toHaveLength(0);
   });
 });
+
+describe('the cost of an explanation', () => {
+  it(`computes at most MAX_EXPLAIN_HMACS HMACs for a request where every mistake must be tried`, async () => {
+    // The CommonJS module object (what src/ calls through), not the ESM namespace, whose bindings are fixed.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const crypto = require('node:crypto') as typeof import('node:crypto');
+    const { explainSignatureFailure, MAX_EXPLAIN_HMACS } = await import('../../src/signature/explain');
+    const { stripeScheme } = await import('../../src/signature/stripe');
+    const secrets: Record<string, string[]> = { native: ['n-secret'], standard: [TEST_SCHEME_SECRETS.standard], stripe: ['whsec_stripe-secret'], github: ['g-secret'] };
+    const spy = jest.spyOn(crypto, 'createHmac');
+    try {
+      const body = Buffer.from('{"id":"evt_1", "type":"x"}  \n');
+      const explanation = explainSignatureFailure(stripeScheme, { 'stripe-signature': `t=${NOW_MS},v1=${'ab'.repeat(32)}` }, body, { secretsFor: (s) => secrets[s]!, nowSeconds: SECONDS });
+      expect(explanation.hint).toBeUndefined();
+      expect(spy.mock.calls.length).toBeGreaterThan(0);
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(MAX_EXPLAIN_HMACS);
+      expect(MAX_EXPLAIN_HMACS).toBe(12);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
