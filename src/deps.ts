@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from './metrics/metrics';
 import type { EventLoopDelay } from './health/event-loop';
 import { createGuardedFetch } from './security/guarded-fetch';
 import { createDestinationPolicy, systemLookup, type DestinationPolicy, type LookupFn } from './security/destination';
+import { ResponseRules } from './mocking/response-rules';
 import { createStorage } from './storage/create-storage';
 import { EndpointService } from './endpoints/endpoint-service';
 import type { EndpointStore } from './endpoints/endpoint-store';
@@ -71,6 +72,8 @@ export interface AppDeps {
   readonly randomBytes: RandomBytes;
   /** The backend behind the default stores (`STORE`): transactions, expiry sweeps, closing. */
   readonly storage: Storage;
+  /** Mock answers of /webhook/receive (POST /webhook/response-rules), in memory. */
+  readonly responseRules: ResponseRules;
 }
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger' | 'closeFetch'>>;
@@ -178,6 +181,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     storage,
     endpointStore,
     randomBytes: overrides.randomBytes ?? randomBytes,
+    responseRules: overrides.responseRules ?? new ResponseRules(newId, now),
   };
   const endpoints =
     overrides.endpoints ??
@@ -195,7 +199,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const recoveries = overrides.recoveries ?? new RecoveryJobs({ store: endpointStore, sender: core.sender, now, newId, logger });
   const deps: AppDeps = { ...core, endpoints, recoveries };
   if (config.forwardUrl !== '') {
-    startForwarding({ url: config.forwardUrl, feed, rawBodies, sender: deps.sender, logger });
+    startForwarding({ url: config.forwardUrl, secret: config.forwardSecret || undefined, feed, rawBodies, sender: deps.sender, logger });
   }
   return deps;
 }

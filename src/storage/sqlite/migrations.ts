@@ -145,6 +145,17 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    description: 'settings the server keeps across restarts: the generated WEBHOOK_SECRET (issue 16.6)',
+    sql: `
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 6,
     description: 'provider mode: endpoints, their secrets, events and the index of their deliveries',
     sql: `
       CREATE TABLE endpoints (
