@@ -99,6 +99,15 @@ describe.each<Backend>(['memory', 'sqlite'])('/webhook/endpoints (%s)', (backend
     expectError(await request(p.app).patch(`/webhook/endpoints/${endpoint.id}`).send({ appId: 'globex' }), 400, 'request.invalid');
   });
 
+  it('names every bad field of a PATCH in a 400 and changes nothing', async () => {
+    const { endpoint } = await p.createEndpoint({ url: 'https://a.example/hooks' });
+    const res = await request(p.app).patch(`/webhook/endpoints/${endpoint.id}`).send({ url: 'nope', enabled: 1, eventTypes: 'invoice.*' });
+    expectError(res, 400, 'request.invalid');
+    for (const field of ['url', 'enabled', 'eventTypes']) expect(res.body.error.message).toContain(`${field}:`);
+    expect((await request(p.app).get(`/webhook/endpoints/${endpoint.id}`)).body).toEqual(endpoint);
+    expectError(await request(p.app).get(`/webhook/endpoints/${endpoint.id}/recover/rcv_none`), 404, 'not_found');
+  });
+
   it('deletes an endpoint: 204, then 404 everywhere', async () => {
     const { endpoint } = await p.createEndpoint({ url: 'https://a.example/hooks' });
     expect((await request(p.app).delete(`/webhook/endpoints/${endpoint.id}`)).status).toBe(204);
