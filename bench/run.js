@@ -3,7 +3,7 @@
 // Writes bench/results/latest.json. About five minutes with the defaults (seven with NODE24); nothing in it
 // turns a slow run into a failure: a scenario that runs long says so on stderr and goes on.
 // Options (environment): BENCH_ROUNDS (5), BENCH_SECONDS (5), BENCH_SEND_ROUNDS (3), NODE24=/path/to/node to
-// repeat the receive scenario on another Node binary, BENCH_ONLY=receive,history,send,memory to run a subset,
+// repeat the receive scenario on another Node binary, BENCH_ONLY=receive,history,send,memory,fanout to run a subset,
 // BENCH_BEFORE=/path/to/another/built/checkout to add its server to the receive rounds as "app (before)".
 const fs = require('node:fs');
 const path = require('node:path');
@@ -308,6 +308,28 @@ async function memoryScenario() {
   return { samples, growthSecondHalf: growth };
 }
 
+/**
+ * bench/fanout.js in its own process: one event to 100 endpoints on a local sink, deliveries per second beside the
+ * single-URL send (issue 15). It prints its own table; its last stdout line is its result.
+ */
+function fanoutScenario() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'fanout.js')], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code !== 0) return reject(new Error(`bench/fanout.js exited with ${code ?? signal}`));
+      const lines = stdout.trim().split('\n');
+      console.log(lines.slice(0, -1).join('\n'));
+      return resolve(JSON.parse(lines.pop()));
+    });
+  });
+}
+
 async function main() {
   const started = Date.now();
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
@@ -338,6 +360,7 @@ async function main() {
   results.history = await scenario('history', historyScenario);
   results.send = await scenario('send', sendScenario);
   results.memory = await scenario('memory', memoryScenario);
+  results.fanout = await scenario('fanout', fanoutScenario);
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
   results.loadAverageAtEnd = loadAverage();
   fs.rmSync(sqliteDir, { recursive: true, force: true });
