@@ -146,6 +146,9 @@ describe('retry schedule per endpoint', () => {
       const started = record.attempts.map((a) => Date.parse(a.startedAt));
       const gaps = started.slice(1).map((t, i) => t - started[i]!);
       expect(gaps).toEqual([5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+      // The same event id on every attempt, so the receiver can dedupe whichever of them it saw.
+      expect(new Set(p.calls.map((c) => c.headers.get('x-webhook-id')))).toEqual(new Set([res.body.eventId]));
+      expect(p.calls).toHaveLength(8);
     } finally {
       await p.close();
     }
