@@ -44,6 +44,8 @@ export const DEFAULTS = {
   STORE: 'memory',
   SQLITE_PATH: './data/webhooks.db',
   HISTORY_RETENTION_DAYS: '0',
+  DATABASE_URL: '',
+  PG_POOL_MAX: '10',
 } as const satisfies Record<string, string>;
 
 export type EnvKey = keyof typeof DEFAULTS;
@@ -131,8 +133,11 @@ function allowedHosts() {
 
 const DAY_SECONDS = 86_400;
 
-/** Where history, dedupe keys and deliveries live: lost on restart (`memory`) or in one SQLite file. */
-export const STORE_KINDS = ['memory', 'sqlite'] as const;
+/**
+ * Where history, dedupe keys and deliveries live: lost on restart (`memory`), in one SQLite file, or in a
+ * PostgreSQL database that any number of instances share (docs/scaling.md).
+ */
+export const STORE_KINDS = ['memory', 'sqlite', 'postgres'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 const schema = z.object({
@@ -175,6 +180,8 @@ const schema = z.object({
   STORE: oneOf(STORE_KINDS),
   SQLITE_PATH: z.string(),
   HISTORY_RETENTION_DAYS: int(0, 36_500),
+  DATABASE_URL: z.string(),
+  PG_POOL_MAX: int(1, 1_000),
 });
 
 export interface SendConfig {
@@ -248,6 +255,10 @@ export interface Config {
   readonly sqlitePath: string;
   /** History entries older than this are removed, in days; 0 keeps them until `historyLimit` evicts them. */
   readonly historyRetentionDays: number;
+  /** The PostgreSQL database when `store` is `postgres` (`postgres://user:password@host:port/database`). */
+  readonly databaseUrl: string;
+  /** Connections in this instance's PostgreSQL pool (see docs/scaling.md for sizing). */
+  readonly pgPoolMax: number;
 }
 
 /** Thrown by `loadConfig` with every bad variable at once, each line naming the variable. */
@@ -303,6 +314,9 @@ export function loadConfig(
     // Node refuses to start a server whose headersTimeout exceeds its requestTimeout.
     problems.push(`HEADERS_TIMEOUT_MS (${parsed.data.HEADERS_TIMEOUT_MS}) must not exceed REQUEST_TIMEOUT_MS (${parsed.data.REQUEST_TIMEOUT_MS})`);
   }
+  if (input.STORE === 'postgres' && input.DATABASE_URL === '') {
+    problems.push('DATABASE_URL is required when STORE=postgres (postgres://user:password@host:5432/database; `npm run db:start` starts a local one)');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
   const v = parsed.data;
@@ -350,5 +364,7 @@ export function loadConfig(
     store: v.STORE,
     sqlitePath: v.SQLITE_PATH,
     historyRetentionDays: v.HISTORY_RETENTION_DAYS,
+    databaseUrl: v.DATABASE_URL,
+    pgPoolMax: v.PG_POOL_MAX,
   };
 }
