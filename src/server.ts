@@ -98,6 +98,10 @@ export async function start(
   });
   server.on('request', app);
   server.on('clientError', answerClientError);
+  // With PostgreSQL: the other instances' history into this feed, abandoned processing into this queue. Before
+  // listening, so that the first page opened here already streams what the other instances receive.
+  const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger, feed: deps.feed, work: deps.processor });
+  await deps.storage.ready?.();
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -108,14 +112,13 @@ export async function start(
     });
   } catch (error) {
     monitor.stop();
+    stopMaintenance();
     await deps.storage.close();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : '127.0.0.1'}:${port}`;
   logger.info({ port, url, secretCount: config.secrets.length, store: deps.storage.kind }, 'listening');
-  // With PostgreSQL: the other instances' history into this feed, abandoned processing into this queue.
-  const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger, feed: deps.feed, work: deps.processor });
   await resumePendingWork(deps);
 
   let closing: Promise<void> | undefined;

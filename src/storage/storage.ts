@@ -49,6 +49,8 @@ export interface Storage {
    * `server.ts`, never at import.
    */
   startMaintenance(options: MaintenanceOptions): () => void;
+  /** Resolves once what `startMaintenance` started is up (PostgreSQL: its LISTEN connection, or its first failure). */
+  ready?(): Promise<void>;
   /** Closes the database (PostgreSQL: once the writes in flight are done); the stores must not be used afterwards. */
   close(): void | Promise<void>;
 }

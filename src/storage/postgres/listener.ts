@@ -17,6 +17,8 @@ type Payload = { readonly o?: unknown } & Partial<Record<ChangeKind, unknown>>;
 export interface HistoryFollower {
   /** Whether the LISTEN connection is up now. */
   readonly listening: boolean;
+  /** Resolves once the first LISTEN succeeded or failed (it is retried either way). */
+  readonly ready: Promise<void>;
   /** Resolves once every notification received so far is published. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -40,6 +42,8 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
   let timer: NodeJS.Timeout | undefined;
   // Notifications are handled one after the other: each reads its rows, then publishes, in order.
   let chain: Promise<void> = Promise.resolve();
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   const publishRows = async (kind: ChangeKind, seqs: string[]): Promise<void> => {
     if (kind === 'c') {
@@ -99,13 +103,16 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
       await next.connect();
       await next.query(`LISTEN ${HISTORY_CHANNEL}`);
       if (stopped) {
+        markReady();
         await next.end();
         return;
       }
       if (!listening) logger.debug('listening for other instances\' history changes');
       listening = true;
       delayMs = RECONNECT_MIN_MS;
+      markReady();
     } catch (error) {
+      markReady();
       logger.debug({ err: error }, 'the LISTEN connection failed; retrying');
       void next.end().catch(() => undefined);
       reconnect();
@@ -118,6 +125,7 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
     get listening() {
       return listening;
     },
+    ready,
     async idle() {
       await chain;
     },

@@ -185,6 +185,10 @@ export class PostgresStorage implements Storage {
     };
   }
 
+  async ready(): Promise<void> {
+    await this.follower?.ready;
+  }
+
   /** The LISTEN side, once `startMaintenance` was given a feed (tests wait on it). */
   follower: ReturnType<typeof followHistory> | undefined;
 
