@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import type { AppDeps } from './deps';
 import { requireAdmin } from './middleware/auth';
+import { rejectCrossSite } from './middleware/csrf';
+import { requireHost } from './middleware/require-host';
 import { errorHandler, notFound } from './middleware/error-handler';
 import { rateLimit } from './middleware/rate-limit';
 import { securityHeaders } from './middleware/security-headers';
@@ -34,6 +36,7 @@ export function createApp(deps: AppDeps): Express {
   // where it would make a browser fetch the UI's own assets over https and fail. Computed once: see
   // security-headers.ts.
   app.use(securityHeaders(HELMET_OPTIONS, { machinePaths: ['/webhook/receive'] }));
+  app.use(requireHost());
 
   // The rate limit runs before the body is read, so a flood costs no parsing and never reaches the history.
   if (security.receiveRateLimit > 0) {
@@ -45,7 +48,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(receiveRouter(deps));
   app.use(healthRouter(deps));
 
-  const admin = requireAdmin({ adminToken: security.adminToken, clientAddress: deps.clientAddress });
+  const admin = requireAdmin({ adminToken: security.adminToken, trustProxy: security.trustProxy, clientAddress: deps.clientAddress });
+  // Before the admin check, so a forged cross-site request is told why whatever its credentials.
+  app.use(ADMIN_PATHS, rejectCrossSite());
   app.use(ADMIN_PATHS, admin);
   app.get('/metrics', metricsHandler(deps));
   // Before historyRouter: GET /webhook/history answers browsers with the page, and "stream" is not an id.

@@ -139,7 +139,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
         store: deliveries,
         config: config.send,
         newId,
-        secrets: () => config.secrets,
+        secretsFor: (scheme) => config.schemeSecrets[scheme],
         metrics,
       }),
     clientAddress: overrides.clientAddress ?? requestIp,

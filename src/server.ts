@@ -63,6 +63,8 @@ export async function start(
 ): Promise<RunningServer> {
   const config = loadConfig(env);
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Not fatal, but an operator must hear them: an unknown NODE_ENV, GitHub replays guarded by memory only.
+  for (const warning of config.warnings) logger.warn(warning);
   if (config.secretGenerated) {
     // Printed once, on purpose and outside the structured log, so the send-to-self example works at once.
     process.stderr.write(
@@ -81,6 +83,8 @@ export async function start(
   // Timeouts, so a slow or idle client cannot hold a connection forever (Slowloris).
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.security;
   const server = createServer({
+    // Answered by the app instead (middleware/require-host.ts), with a JSON body rather than Node's empty 400.
+    requireHostHeader: false,
     headersTimeout: headersTimeoutMs,
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,

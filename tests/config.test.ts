@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DEFAULTS, generateSecret, loadConfig } from '../src/config';
+import { renderEnvExample } from '../src/config/env-example';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -118,7 +119,7 @@ describe('loadConfig', () => {
   });
 
   it('starts in production with a secret', () => {
-    expect(loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 's' }).secretGenerated).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 'a-secret-of-sixteen-bytes-or-more' }).secretGenerated).toBe(false);
   });
 
   it('ignores variables it does not know', () => {
@@ -156,5 +157,9 @@ describe('.env.example', () => {
 
   it('gives each key its default', () => {
     expect(Object.fromEntries(entries)).toEqual(DEFAULTS);
+  });
+
+  it('is the text derived from the table in src/config/table.ts, comments included (`npm run env-example` writes it)', () => {
+    expect(readFileSync(join(__dirname, '..', '.env.example'), 'utf8')).toBe(renderEnvExample());
   });
 });

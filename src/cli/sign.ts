@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
+import { schemeByName } from '../signature/registry';
 import { SCHEME_NAMES, type SchemeName } from '../signature/types';
 import { formatCurl, formatHeaders, type CurlBody } from './shell';
 import { buildSignedRequest, defaultNewId } from './signed-request';
@@ -17,7 +18,8 @@ Options:
                   standard and stripe take the type from the body's "type" field
   --id ID         X-Webhook-Id, webhook-id or X-GitHub-Delivery (generated when absent);
                   stripe takes the id from the body's "id" field
-  --secret S      the signing secret (default: the first of WEBHOOK_SECRET, from the environment or .env)
+  --secret S      the signing secret (default: the first of the scheme's variable, from the environment or
+                  .env: WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET or GITHUB_WEBHOOK_SECRET)
   --curl URL      print a curl command that sends the request to URL
   -h, --help      show this help`;
 
@@ -40,7 +42,7 @@ function isScheme(value: string): value is SchemeName {
   return (SCHEME_NAMES as readonly string[]).includes(value);
 }
 
-/** The first secret of a `WEBHOOK_SECRET` value, as the server picks the one it signs with. */
+/** The first secret of a secret list (`WEBHOOK_SECRET`, ...), as the server picks the one it signs with. */
 export function firstSecret(value: string | undefined): string | undefined {
   return value?.split(',').map((s) => s.trim()).find((s) => s !== '');
 }
@@ -101,9 +103,11 @@ export function runSign(argv: readonly string[], io: CliIo): number {
       throw new UsageError(`The body is not valid JSON (${error instanceof Error ? error.message : String(error)}). Check the shell quoting: wrap it in single quotes.`);
     }
 
-    const secret = values.secret ?? firstSecret(io.env.WEBHOOK_SECRET);
+    // Each scheme signs with its own variable's secret, as the server verifies it (SPEC.md section 1).
+    const variable = schemeByName(values.scheme).secretVariable;
+    const secret = values.secret ?? firstSecret(io.env[variable]);
     if (secret === undefined || secret === '') {
-      throw new UsageError('No secret to sign with: pass --secret, or set WEBHOOK_SECRET in .env or the environment (the same value the server uses).');
+      throw new UsageError(`No secret to sign with: pass --secret, or set ${variable} in .env or the environment (the same value the server uses).`);
     }
 
     let request;

@@ -1,18 +1,38 @@
-import { SIGNATURE_HEADERS } from '../signature/detect';
+import { SIGNATURE_HEADERS } from '../signature/registry';
 import type { HeaderBag } from '../signature/types';
 
 export const REDACTED = '[redacted]';
 
-/** Headers whose values are credentials: never stored, never logged. */
-const SECRET_HEADERS = new Set([
-  ...SIGNATURE_HEADERS,
-  'x-hub-signature', // GitHub's legacy sha1 signature
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-  'x-api-key',
-]);
+/**
+ * Parts of a header name that mark a credential (issue 11): `X-Gitlab-Token`, `X-Shopify-Hmac`-style
+ * signatures, `Proxy-Authorization`, `X-Session-Id`, `X-Api-Key`, `Api_Key`... Matched on the lower-case
+ * name, so a provider this server has never heard of is still covered.
+ */
+export const SECRET_NAME_PATTERNS: readonly RegExp[] = [
+  /token/,
+  /secret/,
+  /signature/,
+  /passw(or)?d/,
+  /auth/,
+  /cookie/,
+  /session/,
+  /api[-_]?key/,
+  /hmac/,
+  /credential/,
+];
+
+/**
+ * Credentials whose names the patterns above do not catch, by name: the schemes' own signature headers (from
+ * the registry, so a new scheme is covered by adding it there), GitHub's legacy `X-Hub-Signature`,
+ * GitLab's and others' shared-secret headers.
+ */
+const SECRET_HEADERS = new Set([...SIGNATURE_HEADERS, 'x-hub-signature', 'x-gitlab-token', 'x-shopify-hmac-sha256', 'x-twilio-signature']);
+
+/** Whether a header's value is a credential: never stored, logged, forwarded or replayed. */
+export function isSecretHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_HEADERS.has(lower) || SECRET_NAME_PATTERNS.some((pattern) => pattern.test(lower));
+}
 
 /** Headers kept per history entry at most; the rest are dropped, so one request cannot bloat the store. */
 export const MAX_STORED_HEADERS = 64;
@@ -28,7 +48,7 @@ export function redactHeaders(headers: HeaderBag): Record<string, string> {
     const raw = headers[name];
     if (raw === undefined) continue;
     const value = Array.isArray(raw) ? raw.join(', ') : raw;
-    out[name] = SECRET_HEADERS.has(name) ? REDACTED : value.length > MAX_HEADER_VALUE_LENGTH ? value.slice(0, MAX_HEADER_VALUE_LENGTH) : value;
+    out[name] = isSecretHeader(name) ? REDACTED : value.length > MAX_HEADER_VALUE_LENGTH ? value.slice(0, MAX_HEADER_VALUE_LENGTH) : value;
     kept += 1;
   }
   return out;

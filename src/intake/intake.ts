@@ -6,18 +6,21 @@ import { redactHeaders } from '../history/redact';
 import type { HistoryEntry, HistoryStore } from '../history/store';
 import type { Metrics } from '../metrics/metrics';
 import type { Processor } from '../processing/processor';
-import type { HeaderBag, SignatureScheme } from '../signature/types';
+import { replayKeys } from '../signature/replay-keys';
+import type { HeaderBag, SchemeName, SignatureScheme } from '../signature/types';
 import { verifyWebhook } from '../signature/verify';
 import { parseBody } from './parse-body';
-import { replayKeys } from './replay-keys';
 
 /** Characters of a rejected request's body kept in the history: enough to debug, bounded in memory. */
 export const REJECTED_PREVIEW_CHARS = 4096;
 
 export interface IntakeDeps {
   readonly config: {
-    readonly secrets: readonly string[];
+    /** Each scheme's own secrets (SPEC.md section 1); an empty list turns the scheme off. */
+    readonly schemeSecrets: Readonly<Record<SchemeName, readonly string[]>>;
     readonly signatureToleranceSeconds: number;
+    /** JSON nested deeper than this is refused with 400 `body.too_deep`. */
+    readonly maxJsonDepth: number;
   };
   /** The history as the app sees it: its writes reach the feed (observed-store.ts). */
   readonly history: HistoryStore;
@@ -75,6 +78,22 @@ export function createIntake(deps: IntakeDeps): Intake {
     );
   }
 
+  /**
+   * The id the entry is stored under: the sender's, unless an entry of another scheme (or a rejected one) holds
+   * it already; then a fresh `evt_...`, so neither event suppresses the other and the answer's id still finds
+   * this entry (docs/security.md, "Threat model"). The sender's id stays in the entry's headers or payload.
+   */
+  async function entryId(eventId: string | undefined, scheme: SchemeName): Promise<string> {
+    if (eventId === undefined) return newId('evt');
+    let holder: HistoryEntry | undefined;
+    try {
+      holder = await history.get(eventId);
+    } catch (error) {
+      throw storageError(error);
+    }
+    return holder === undefined || (holder.status === 'accepted' && holder.scheme === scheme) ? eventId : newId('evt');
+  }
+
   function refuse(headers: HeaderBag, body: Buffer, error: AppError, scheme: SignatureScheme | undefined): never {
     recordRejection(headers, body, error, scheme);
     throw error;
@@ -83,18 +102,26 @@ export function createIntake(deps: IntakeDeps): Intake {
   async function receive(headers: HeaderBag, body: Buffer): Promise<IntakeAnswer> {
     const nowMs = now();
     const { scheme, result } = verifyWebhook(headers, body, {
-      secrets: config.secrets,
+      secretsFor: (name) => config.schemeSecrets[name],
       nowSeconds: Math.floor(nowMs / 1000),
       toleranceSeconds: config.signatureToleranceSeconds,
     });
     if (!result.ok) refuse(headers, body, new AppError(401, result.code, result.message), scheme);
-    const parsed = parseBody(body, headers['content-type'] as string | undefined);
-    if (!parsed.ok) refuse(headers, body, new AppError(400, 'body.invalid_json', 'The body says application/json but does not parse as JSON.'), scheme);
+    const parsed = parseBody(body, headers['content-type'] as string | undefined, config.maxJsonDepth);
+    if (!parsed.ok) {
+      const message =
+        parsed.code === 'body.too_deep'
+          ? `The JSON body nests arrays and objects deeper than ${config.maxJsonDepth} levels (MAX_JSON_DEPTH).`
+          : 'The body says application/json but does not parse as JSON.';
+      refuse(headers, body, new AppError(400, parsed.code, message), scheme);
+    }
 
     const identity = scheme!.identify(headers, parsed.json);
-    const id = identity.eventId ?? newId('evt');
+    // From what was signed and the scheme's own id namespace, never from the header's spelling (issue 11).
+    const keys = replayKeys(scheme!.name, result, identity);
+    let id = await entryId(identity.eventId, scheme!.name);
     const eventType = identity.eventType ?? null;
-    const entry: HistoryEntry = {
+    let entry: HistoryEntry = {
       id,
       receivedAt: new Date(nowMs).toISOString(),
       eventType,
@@ -111,7 +138,14 @@ export function createIntake(deps: IntakeDeps): Intake {
     // answers 503 storage.unavailable: the sender retries later, and nothing of the event is kept.
     let outcome;
     try {
-      outcome = await history.accept(entry, body, replayKeys(identity, result.signature), nowMs);
+      outcome = await history.accept(entry, body, keys, nowMs);
+      // The store also takes an accepted entry holding this id for the original. Another scheme's entry that
+      // took the id after `entryId` looked (two requests at once) is not: store this one under a fresh id.
+      if (!outcome.stored && outcome.duplicateOf === id && identity.eventId === id && (await history.get(id))?.scheme !== entry.scheme) {
+        id = newId('evt');
+        entry = { ...entry, id };
+        outcome = await history.accept(entry, body, keys, nowMs);
+      }
     } catch (error) {
       throw storageError(error);
     }

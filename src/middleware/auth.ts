@@ -9,6 +9,9 @@ export type ClientAddress = (req: Request) => string;
 export const requestIp: ClientAddress = (req) => req.ip ?? req.socket.remoteAddress ?? '';
 
 const CHALLENGE = 'Bearer realm="webhook-server"';
+
+/** Headers a forwarding proxy adds (RFC 7239 Forwarded, the de facto X-Forwarded-For, HTTP's Via). */
+const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'via'];
 /**
  * Browsers cannot attach a Bearer token to a page load or to an EventSource, but they do prompt for Basic
  * credentials and then send them with every same-origin request, the live stream included. So a client that
@@ -26,6 +29,8 @@ function sameToken(given: string, expected: string): boolean {
 export interface AdminAccess {
   /** `ADMIN_TOKEN`; empty means loopback clients only. */
   readonly adminToken: string;
+  /** `TRUST_PROXY`: when off, a loopback request that went through a proxy is refused in loopback-only mode. */
+  readonly trustProxy?: boolean | number | string;
   readonly clientAddress: ClientAddress;
 }
 
@@ -64,9 +69,19 @@ export function isLocalHost(host: string | undefined): boolean {
  * without one, only loopback clients are served, so a server started with no configuration on a public
  * interface does not hand its history to the internet.
  */
-export function requireAdmin({ adminToken, clientAddress }: AdminAccess): RequestHandler {
+export function requireAdmin({ adminToken, trustProxy = false, clientAddress }: AdminAccess): RequestHandler {
   return function requireAdmin(req, _res, next) {
     if (adminToken === '') {
+      // A reverse proxy on this machine makes every client look like loopback: "this machine only" would become
+      // "everyone the proxy serves". Its forwarding headers give it away; configure TRUST_PROXY (then req.ip is
+      // the real client) or ADMIN_TOKEN instead.
+      if (trustProxy === false && PROXY_HEADERS.some((name) => req.headers[name] !== undefined)) {
+        throw new AppError(
+          403,
+          'auth.proxied',
+          `Without ADMIN_TOKEN only clients on this machine are served, and this request came through a proxy (it carries ${PROXY_HEADERS.filter((name) => req.headers[name] !== undefined).join(', ')}). Set ADMIN_TOKEN, or TRUST_PROXY so that the real client address is checked.`,
+        );
+      }
       if (isLoopback(clientAddress(req)) && isLocalHost(req.headers.host)) return next();
       throw new AppError(
         403,

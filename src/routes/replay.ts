@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps';
 import { ConflictError, NotFoundError } from '../errors';
 import { replayRequest } from '../sender/replay';
 import { answerDelivery, wantsToWait } from './delivery-answer';
-import { httpUrl } from './send';
+import { assertCanSign, httpUrl } from './send';
 import { integer, parseInput } from './validate';
 
 const replayBody = z.strictObject(
@@ -30,6 +30,7 @@ export function replayRouter({ history, rawBodies, sender, config, destinations 
   router.post('/webhook/history/:id/replay', express.json({ limit: config.security.managementMaxBodyBytes }), async (req, res) => {
     const options = parseInput(replayBody, req.body);
     const wait = wantsToWait(req);
+    assertCanSign(config, options.scheme, options.secret);
     const id = String(req.params.id);
     const entry = await history.get(id);
     if (!entry) throw new NotFoundError(`No history entry with id ${JSON.stringify(id)}.`);

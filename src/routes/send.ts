@@ -1,6 +1,10 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
+import type { Config } from '../config';
 import type { AppDeps } from '../deps';
+import { AppError } from '../errors';
+import type { SendScheme } from '../sender/sign-headers';
+import { schemeByName } from '../signature/registry';
 import { answerDelivery, wantsToWait } from './delivery-answer';
 import { integer, parseInput } from './validate';
 
@@ -31,6 +35,16 @@ const sendBody = z.strictObject(
   { error: 'must be a JSON object, sent with Content-Type: application/json' },
 );
 
+/**
+ * A send or replay signs with the request's `secret`, else with the first secret of the scheme's own variable
+ * (SPEC.md section 2), never with another scheme's: without either, 400 `scheme.disabled` naming the variable.
+ */
+export function assertCanSign(config: Config, scheme: SendScheme, secret: string | undefined): void {
+  if (secret !== undefined || config.schemeSecrets[scheme].length > 0) return;
+  const variable = schemeByName(scheme).secretVariable;
+  throw new AppError(400, 'scheme.disabled', `No ${scheme} secret to sign with: set ${variable}, or pass "secret" in the request.`);
+}
+
 export function sendRouter({ sender, destinations, config }: AppDeps): Router {
   const router = Router();
   const limit = config.security.managementMaxBodyBytes;
@@ -38,6 +52,7 @@ export function sendRouter({ sender, destinations, config }: AppDeps): Router {
   router.post('/webhook/send', express.json({ limit }), async (req, res) => {
     const body = parseInput(sendBody, req.body);
     const wait = wantsToWait(req);
+    assertCanSign(config, body.scheme, body.secret);
     // SEND_ALLOWED_HOSTS / SEND_BLOCK_PRIVATE: 400 destination.forbidden before anything is sent.
     await destinations.check(body.url);
     const delivery = sender.send({

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppDeps } from '../deps';
+import { AppError } from '../errors';
 import type { FeedEvent } from '../history/feed';
 
 /** How long a browser waits before reconnecting, in ms (the SSE `retry` field). */
@@ -24,8 +25,17 @@ function lastEventId(header: string | undefined, query: unknown): number | undef
 export function streamRouter(deps: AppDeps): Router {
   const { feed, logger, config } = deps;
   const router = Router();
+  // Each client holds a socket, a subscriber and up to STREAM_MAX_BUFFERED_BYTES: bounded in number too.
+  let clients = 0;
 
   router.get('/webhook/history/stream', (req, res) => {
+    if (clients >= config.streamMaxClients) {
+      throw new AppError(503, 'stream.full', `The live stream already serves ${config.streamMaxClients} clients (STREAM_MAX_CLIENTS); retry later.`, {
+        expose: true,
+        headers: { 'Retry-After': '5' },
+      });
+    }
+    clients += 1;
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -44,6 +54,7 @@ export function streamRouter(deps: AppDeps): Router {
     const close = (): void => {
       if (!open) return;
       open = false;
+      clients -= 1;
       clearInterval(heartbeat);
       unsubscribe();
     };

@@ -1,4 +1,5 @@
-import { REDACTED } from '../history/redact';
+import { isSecretHeader, REDACTED } from '../history/redact';
+import { STALE_HEADERS, SIGNATURE_HEADERS } from '../signature/registry';
 import type { HistoryEntry } from '../history/store';
 import type { SendRequest } from './sender';
 import type { SendScheme } from './sign-headers';
@@ -20,10 +21,13 @@ export interface ReplayOptions {
 
 /**
  * Headers a replay never copies: hop-by-hop and framing headers (the new request has its own), the proxy
- * path of the original, credentials, and every signature dialect's signature, timestamp and id headers,
- * since a stale signature next to the fresh one would only fail verification or confuse detection.
+ * path of the original, and every signature dialect's signature, timestamp, id and event headers (from the
+ * scheme registry), since a stale signature next to the fresh one would only fail verification or confuse
+ * detection. Credentials are never copied either, by name (`isSecretHeader`) as well as by value.
  */
 export const NEVER_REPLAYED = new Set([
+  ...SIGNATURE_HEADERS,
+  ...STALE_HEADERS,
   'host',
   'content-length',
   'connection',
@@ -42,35 +46,19 @@ export const NEVER_REPLAYED = new Set([
   'x-forwarded-proto',
   'x-forwarded-port',
   'x-real-ip',
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-api-key',
-  'x-webhook-signature',
-  'x-webhook-timestamp',
-  'x-webhook-id',
-  'x-webhook-event',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-  'svix-id',
-  'svix-timestamp',
-  'svix-signature',
-  'stripe-signature',
-  'x-hub-signature',
-  'x-hub-signature-256',
+  'via',
 ]);
 
 /**
  * The send request that re-sends a received event: its exact bytes, its event id (receivers dedupe on it),
- * its event type, signed afresh with the configured secret (or `options.secret`).
+ * its event type, signed afresh with the first secret of the chosen scheme's variable (or `options.secret`).
  */
 export function replayRequest(entry: HistoryEntry, body: Buffer, options: ReplayOptions): SendRequest {
   const headers: Record<string, string> = {};
   for (const [rawName, value] of Object.entries(entry.headers)) {
     const name = rawName.toLowerCase();
     if (name === 'content-type') headers[name] = value;
-    else if (options.preserveHeaders && !NEVER_REPLAYED.has(name) && value !== REDACTED) headers[name] = value;
+    else if (options.preserveHeaders && !NEVER_REPLAYED.has(name) && !isSecretHeader(name) && value !== REDACTED) headers[name] = value;
   }
   return {
     url: options.url,

@@ -32,8 +32,11 @@ export interface SenderOptions {
   readonly store: DeliveryStore;
   readonly config: SendConfig;
   readonly newId: (prefix: string) => string;
-  /** The configured secrets (`WEBHOOK_SECRET`): the first signs, all sign with `signAll`. Read at each attempt. */
-  readonly secrets: () => readonly string[];
+  /**
+   * The configured secrets of a scheme (`WEBHOOK_SECRET` for native, `STANDARD_WEBHOOK_SECRET` for standard):
+   * the first signs, all sign with `signAll`. Read at each attempt.
+   */
+  readonly secretsFor: (scheme: SendScheme) => readonly string[];
   /** Counts attempts and deliveries; none when absent. */
   readonly metrics?: Pick<Metrics, 'attempt' | 'delivery'>;
 }
@@ -144,7 +147,7 @@ async function readPreview(response: Response, limit: number): Promise<string> {
  * flight at once; deliveries waiting for a retry hold no slot.
  */
 export function createSender(options: SenderOptions): Sender {
-  const { fetch, sleep, now, random, logger, store, config, newId, secrets } = options;
+  const { fetch, sleep, now, random, logger, store, config, newId, secretsFor } = options;
   const metrics = options.metrics ?? noMetrics;
   const slots = new Semaphore(config.concurrency);
   const jobs = new Map<string, Job>();
@@ -153,9 +156,9 @@ export function createSender(options: SenderOptions): Sender {
   setMaxListeners(0, stopping.signal);
   const iso = (ms: number): string => new Date(ms).toISOString();
 
-  function signingSecrets(content: DeliveryContent): readonly string[] {
+  function signingSecrets(content: DeliveryContent, scheme: SendScheme): readonly string[] {
     if (content.secret !== undefined) return [content.secret];
-    const configured = secrets();
+    const configured = secretsFor(scheme);
     return content.signAll ? configured : configured.slice(0, 1);
   }
 
@@ -183,7 +186,7 @@ export function createSender(options: SenderOptions): Sender {
           eventId: record.eventId,
           eventType: record.eventType,
           body: job.content.body,
-          secrets: signingSecrets(job.content),
+          secrets: signingSecrets(job.content, record.scheme),
           timestampSeconds: Math.floor(startedMs / 1000),
         }),
       };

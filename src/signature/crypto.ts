@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { HeaderBag, VerifyResult } from './types';
 
 /** HMAC-SHA256 over the concatenation of `parts`, without building the concatenated buffer. */
@@ -9,6 +9,17 @@ export function hmacSha256(key: string | Buffer, ...parts: (string | Buffer)[]):
 }
 
 /**
+ * SHA-256 (hex) of the exact bytes a signature covers: what the replay keys are made of (replay-keys.ts). It
+ * names the signed content whatever the header says: every valid signature of a request (one per secret
+ * during a rotation) covers the same content, so one key stands for all of them.
+ */
+export function signedContentDigest(...parts: (string | Buffer)[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
+}
+
+/**
  * Constant-time comparison. Buffers of different lengths are unequal at once: the length of a digest is
  * public, so returning early on it leaks nothing about the secret.
  */
@@ -16,28 +27,23 @@ export function safeEqual(expected: Buffer, given: Buffer): boolean {
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-/** A signature value from a header: its text (the replay key) and its decoded digest. */
-export interface GivenSignature {
-  readonly text: string;
-  readonly digest: Buffer;
-}
-
 /**
- * The given signature that matches the digest computed with any of `secrets` (rotation: every secret
- * verifies), compared in constant time; undefined when none does. `expectedFor` returns undefined for a
- * secret that cannot key this scheme, which is skipped.
+ * Whether any given signature digest matches the digest computed with any of `secrets` (rotation: every
+ * secret verifies), compared in constant time. `expectedFor` returns undefined for a secret that cannot key
+ * this scheme, which is skipped. Which signature matched does not matter: the replay key is the signed
+ * content (`signedContentDigest`), the same for all of them.
  */
 export function matchSignature(
   secrets: readonly string[],
-  given: readonly GivenSignature[],
+  given: readonly Buffer[],
   expectedFor: (secret: string) => Buffer | undefined,
-): GivenSignature | undefined {
+): boolean {
   for (const secret of secrets) {
     const expected = expectedFor(secret);
     if (!expected) continue;
-    for (const candidate of given) if (safeEqual(expected, candidate.digest)) return candidate;
+    for (const digest of given) if (safeEqual(expected, digest)) return true;
   }
-  return undefined;
+  return false;
 }
 
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;

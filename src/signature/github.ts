@@ -1,5 +1,5 @@
 import { assertBody, assertSecret } from './arguments';
-import { decodeHexDigest, headerValue, hmacSha256, mismatch, matchSignature } from './crypto';
+import { decodeHexDigest, headerValue, hmacSha256, mismatch, matchSignature, signedContentDigest } from './crypto';
 import type { SignatureScheme } from './types';
 
 /**
@@ -22,14 +22,19 @@ export function signGithub(secret: string, body: Buffer | string): string {
 
 export const githubScheme: SignatureScheme = {
   name: 'github',
+  secretVariable: 'GITHUB_WEBHOOK_SECRET',
+  // X-Hub-Signature is GitHub's legacy sha1 signature: not verified here, but never replayed either.
   signatureHeaders: [GITHUB_HEADERS.signature],
+  staleHeaders: [], // X-GitHub-Event and X-GitHub-Delivery describe the event, not the signing: a replay keeps them
+  // X-GitHub-Delivery is not signed (only the body is), and there is no timestamp.
+  idSigned: false,
 
   verify(headers, body, { secrets }) {
     const value = headerValue(headers, GITHUB_HEADERS.signature) ?? '';
     const digest = value.startsWith('sha256=') ? decodeHexDigest(value.slice('sha256='.length)) : undefined;
     if (!digest) return mismatch('X-Hub-Signature-256 must be sha256=<64 hex digits>.');
-    const match = matchSignature(secrets, [{ text: digest.toString('hex'), digest }], (secret) => hmacSha256(secret, body));
-    if (match) return { ok: true, signature: `github:${match.text}` };
+    const match = matchSignature(secrets, [digest], (secret) => hmacSha256(secret, body));
+    if (match) return { ok: true, signedContent: signedContentDigest(body) };
     return mismatch('X-Hub-Signature-256 does not match the body for any configured secret.');
   },
 

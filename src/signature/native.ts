@@ -1,5 +1,5 @@
 import { assertBody, assertSecret, assertTimestampSeconds } from './arguments';
-import { checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, matchSignature } from './crypto';
+import { checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, matchSignature, signedContentDigest } from './crypto';
 import type { SignatureScheme } from './types';
 
 /**
@@ -23,7 +23,11 @@ export function signNative(secret: string, timestampSeconds: number | string, bo
 
 export const nativeScheme: SignatureScheme = {
   name: 'native',
+  secretVariable: 'WEBHOOK_SECRET',
   signatureHeaders: [NATIVE_HEADERS.signature],
+  staleHeaders: [NATIVE_HEADERS.timestamp, NATIVE_HEADERS.event, NATIVE_HEADERS.id],
+  // X-Webhook-Id is not part of `<timestamp>.<body>`: anyone holding a valid request can change it.
+  idSigned: false,
 
   verify(headers, body, { secrets, nowSeconds, toleranceSeconds }) {
     const timestamp = headerValue(headers, NATIVE_HEADERS.timestamp);
@@ -32,17 +36,17 @@ export const nativeScheme: SignatureScheme = {
 
     // Several signatures may be given (one per secret during a rotation), separated by commas or spaces;
     // each is `sha256=<hex>` or a bare `<hex>`. Values of another algorithm are skipped.
-    const given: { text: string; digest: Buffer }[] = [];
+    const given: Buffer[] = [];
     for (const part of (headerValue(headers, NATIVE_HEADERS.signature) ?? '').split(/[\s,]+/)) {
       const hex = part.startsWith('sha256=') ? part.slice('sha256='.length) : part;
       const digest = decodeHexDigest(hex);
-      if (digest) given.push({ text: hex.toLowerCase(), digest });
+      if (digest) given.push(digest);
     }
     if (given.length === 0) {
       return mismatch('X-Webhook-Signature holds no sha256=<hex> value.');
     }
     const match = matchSignature(secrets, given, (secret) => hmacSha256(secret, `${timestamp}.`, body));
-    if (match) return { ok: true, signature: `native:${match.text}`, timestamp: checked };
+    if (match) return { ok: true, signedContent: signedContentDigest(`${timestamp}.`, body), timestamp: checked };
     return mismatch('X-Webhook-Signature does not match the body and timestamp for any configured secret.');
   },
 

@@ -1,5 +1,5 @@
 import { assertBody, assertSecret, assertTimestampSeconds } from './arguments';
-import { bodyString, checkTimestamp, headerValue, hmacSha256, mismatch, matchSignature } from './crypto';
+import { bodyString, checkTimestamp, headerValue, hmacSha256, mismatch, matchSignature, signedContentDigest } from './crypto';
 import type { HeaderBag, SignatureScheme } from './types';
 
 /**
@@ -61,7 +61,11 @@ function prefixOf(headers: HeaderBag): string {
 
 export const standardScheme: SignatureScheme = {
   name: 'standard',
+  secretVariable: 'STANDARD_WEBHOOK_SECRET',
   signatureHeaders: PREFIXES.map((p) => `${p}signature`),
+  staleHeaders: PREFIXES.flatMap((p) => [`${p}id`, `${p}timestamp`]),
+  // webhook-id is the first part of the signed content.
+  idSigned: true,
 
   verify(headers, body, { secrets, nowSeconds, toleranceSeconds }) {
     const prefix = prefixOf(headers);
@@ -73,19 +77,19 @@ export const standardScheme: SignatureScheme = {
 
     // Space-separated `<version>,<base64>` values, one per secret during a rotation. Versions other than
     // v1 (v1a, the asymmetric one, ...) are skipped, as the spec and the reference library do.
-    const given: { text: string; digest: Buffer }[] = [];
+    const given: Buffer[] = [];
     for (const part of (headerValue(headers, `${prefix}signature`) ?? '').split(' ')) {
       if (!part.startsWith('v1,')) continue;
       const text = part.slice('v1,'.length);
       const digest = decodeBase64Digest(text);
-      if (digest) given.push({ text, digest });
+      if (digest) given.push(digest);
     }
     if (given.length === 0) return mismatch(`${prefix}signature holds no v1,<base64> value.`);
     const match = matchSignature(secrets, given, (secret) => {
       const key = parseStandardKey(secret); // a malformed whsec_ secret verifies nothing; the others still may
       return key && hmacSha256(key, `${msgId}.${timestamp}.`, body);
     });
-    if (match) return { ok: true, signature: `standard:${match.text}`, timestamp: checked };
+    if (match) return { ok: true, signedContent: signedContentDigest(`${msgId}.${timestamp}.`, body), timestamp: checked };
     return mismatch(`${prefix}signature does not match the id, timestamp and body for any configured secret.`);
   },
 

@@ -1,5 +1,5 @@
 import { assertBody, assertSecret, assertTimestampSeconds } from './arguments';
-import { bodyString, checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, matchSignature } from './crypto';
+import { bodyString, checkTimestamp, decodeHexDigest, headerValue, hmacSha256, mismatch, matchSignature, signedContentDigest } from './crypto';
 import type { SignatureScheme } from './types';
 
 /**
@@ -19,11 +19,15 @@ export function signStripe(secret: string, timestampSeconds: number | string, bo
 
 export const stripeScheme: SignatureScheme = {
   name: 'stripe',
+  secretVariable: 'STRIPE_WEBHOOK_SECRET',
   signatureHeaders: [STRIPE_HEADER],
+  staleHeaders: [],
+  // The id is the body's top-level `id`, and the body is signed.
+  idSigned: true,
 
   verify(headers, body, { secrets, nowSeconds, toleranceSeconds }) {
     const timestamps: string[] = [];
-    const given: { text: string; digest: Buffer }[] = [];
+    const given: Buffer[] = [];
     for (const item of (headerValue(headers, STRIPE_HEADER) ?? '').split(',')) {
       const eq = item.indexOf('=');
       if (eq < 0) continue;
@@ -32,7 +36,7 @@ export const stripeScheme: SignatureScheme = {
       if (key === 't') timestamps.push(value);
       else if (key === 'v1') {
         const digest = decodeHexDigest(value);
-        if (digest) given.push({ text: value.toLowerCase(), digest });
+        if (digest) given.push(digest);
       }
     }
     // Stripe sends exactly one `t`. Its library lets a later one win; several are ambiguous, so we refuse them.
@@ -47,7 +51,7 @@ export const stripeScheme: SignatureScheme = {
     if (typeof checked !== 'number') return checked;
     if (given.length === 0) return mismatch('Stripe-Signature holds no v1=<hex> value.');
     const match = matchSignature(secrets, given, (secret) => hmacSha256(secret, `${timestamp}.`, body));
-    if (match) return { ok: true, signature: `stripe:${match.text}`, timestamp: checked };
+    if (match) return { ok: true, signedContent: signedContentDigest(`${timestamp}.`, body), timestamp: checked };
     return mismatch('Stripe-Signature does not match the timestamp and body for any configured secret.');
   },
 

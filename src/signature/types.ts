@@ -8,12 +8,13 @@ export type HeaderBag = Readonly<Record<string, string | string[] | undefined>>;
 
 export type VerifyFailureCode =
   | 'signature.mismatch'
+  | 'scheme.disabled'
   | 'timestamp.missing'
   | 'timestamp.invalid'
   | 'timestamp.out_of_tolerance';
 
 export interface VerifyOptions {
-  /** Every configured secret, as written in `WEBHOOK_SECRET`; any one of them verifies. */
+  /** This scheme's secrets, from its own variable (`SignatureScheme.secretVariable`); any one of them verifies. */
   readonly secrets: readonly string[];
   /** The server's clock, in whole seconds since the epoch. */
   readonly nowSeconds: number;
@@ -24,8 +25,11 @@ export interface VerifyOptions {
 export type VerifyResult =
   | {
       readonly ok: true;
-      /** The signature value that matched: the key for exact-replay detection. Never logged or stored. */
-      readonly signature: string;
+      /**
+       * SHA-256 (hex) of the content the signature covers (`<timestamp>.<body>`, `<id>.<timestamp>.<body>`, or
+       * the body): what replay keys are made of, never the spelling of the signature header.
+       */
+      readonly signedContent: string;
       /** The signed timestamp in seconds, for schemes that carry one. */
       readonly timestamp?: number;
     }
@@ -43,8 +47,18 @@ export interface EventIdentity {
  */
 export interface SignatureScheme {
   readonly name: SchemeName;
+  /** The environment variable holding this scheme's secrets; without one the scheme is off. */
+  readonly secretVariable: string;
   /** Lower-case header names that carry this scheme's signature: their presence selects the scheme. */
   readonly signatureHeaders: readonly string[];
+  /**
+   * Headers beside the signature that belong to one signing (the timestamp, a signed id) or that this
+   * server's sender writes itself: a replay never copies them next to its fresh signature, where a stale one
+   * would fail verification or confuse detection. Event and delivery headers a receiver routes on are kept.
+   */
+  readonly staleHeaders: readonly string[];
+  /** Whether the event id is covered by the signature (standard's webhook-id, stripe's body id). */
+  readonly idSigned: boolean;
   verify(headers: HeaderBag, body: Buffer, options: VerifyOptions): VerifyResult;
   /** The event id and type, from the headers or, after verification, from the parsed JSON body. */
   identify(headers: HeaderBag, parsedBody: unknown): EventIdentity;

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { start, type RunningServer } from '../../src/server';
-import { SCHEME_NAMES } from '../../src/signature/types';
+import { SCHEME_NAMES, type SchemeName } from '../../src/signature/types';
+import { secretEnv } from '../helpers/deps';
 
 const run = promisify(execFile);
 // Each test spawns npm and ts-node: seconds of start-up on a busy 2-core machine, not a measure of speed.
@@ -13,9 +14,12 @@ const SECRET = 'whsec_ZTJlLWNsaS1zZWNyZXQtYnl0ZXM=';
 // A single quote and non-ASCII text: the printed command must carry both through the shell byte for byte.
 const body = JSON.stringify({ id: 'evt_e2e', type: 'user.created', name: "O'Brien Zoë 🚀 日本語" });
 
-/** `npm run -s sign -- ...` as a user runs it, with WEBHOOK_SECRET in its environment. */
-function sign(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run('npm', ['run', '-s', 'sign', '--', ...args], { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET: SECRET } });
+/** The environment giving `scheme` the test secret, as the server and the CLI both read it; native keeps its own. */
+const schemeEnv = (scheme: SchemeName): Record<string, string> => ({ WEBHOOK_SECRET: 'e2e-native-secret', ...secretEnv(scheme, SECRET) });
+
+/** `npm run -s sign -- ...` as a user runs it, with the scheme's secret variable in its environment. */
+function sign(args: string[], scheme: SchemeName = 'native'): Promise<{ stdout: string; stderr: string }> {
+  return run('npm', ['run', '-s', 'sign', '--', ...args], { cwd: ROOT, env: { ...process.env, ...schemeEnv(scheme) } });
 }
 
 describe('npm run sign, end to end', () => {
@@ -27,11 +31,11 @@ describe('npm run sign, end to end', () => {
   });
 
   it.each(SCHEME_NAMES)('prints a %s curl command that a running server accepts', async (scheme) => {
-    server = await start({ PORT: '0', HOST: '127.0.0.1', WEBHOOK_SECRET: SECRET }, { logger: pino({ level: 'silent' }) });
+    server = await start({ PORT: '0', HOST: '127.0.0.1', ...schemeEnv(scheme) }, { logger: pino({ level: 'silent' }) });
     const args = ['--scheme', scheme, '--body', body, '--curl', `${server.url}/webhook/receive`];
     if (scheme !== 'stripe') args.push('--id', 'evt_e2e');
 
-    const { stdout: command } = await sign(args);
+    const { stdout: command } = await sign(args, scheme);
     const { stdout: response } = await run('bash', ['-c', command]);
 
     expect(JSON.parse(response)).toEqual({ received: true, id: 'evt_e2e', duplicate: false });

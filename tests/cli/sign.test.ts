@@ -7,7 +7,7 @@ function run(argv: string[], overrides: Partial<CliIo> = {}): { code: number; st
   let stdout = '';
   let stderr = '';
   const code = runSign(argv, {
-    env: { WEBHOOK_SECRET: 'first, second' },
+    env: { WEBHOOK_SECRET: 'first, second', STANDARD_WEBHOOK_SECRET: 'standard-first, standard-second', STRIPE_WEBHOOK_SECRET: 'stripe-first' },
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
     readFile: () => {
@@ -31,7 +31,7 @@ function parseHeaderLines(text: string): Record<string, string> {
 }
 
 describe('npm run sign', () => {
-  it('prints headers, one per line, that verify with the first secret of WEBHOOK_SECRET', () => {
+  it("prints headers, one per line, that verify with the first secret of the scheme's variable (STANDARD_WEBHOOK_SECRET)", () => {
     const body = '{"type":"user.created"}';
 
     const { code, stdout } = run(['--scheme', 'standard', '--body', body]);
@@ -39,14 +39,14 @@ describe('npm run sign', () => {
     expect(code).toBe(0);
     const headers = parseHeaderLines(stdout);
     expect(headers['webhook-id']).toBe('evt_fixed');
-    const { result } = verifyWebhook(headers, Buffer.from(body), { secrets: ['first'], nowSeconds: NOW_MS / 1000, toleranceSeconds: 300 });
+    const { result } = verifyWebhook(headers, Buffer.from(body), { secretsFor: () => ['standard-first'], nowSeconds: NOW_MS / 1000, toleranceSeconds: 300 });
     expect(result.ok).toBe(true);
   });
 
   it('signs with --secret when it is given', () => {
     const { stdout } = run(['--scheme', 'github', '--body', '{}', '--secret', 'explicit']);
 
-    const { result } = verifyWebhook(parseHeaderLines(stdout), Buffer.from('{}'), { secrets: ['explicit'], nowSeconds: 0, toleranceSeconds: 300 });
+    const { result } = verifyWebhook(parseHeaderLines(stdout), Buffer.from('{}'), { secretsFor: () => ['explicit'], nowSeconds: 0, toleranceSeconds: 300 });
     expect(result.ok).toBe(true);
   });
 
@@ -56,7 +56,7 @@ describe('npm run sign', () => {
     const { code, stdout } = run(['--scheme', 'stripe', '--file', 'event.json'], { readFile: () => file });
 
     expect(code).toBe(0);
-    const { result } = verifyWebhook(parseHeaderLines(stdout), file, { secrets: ['first'], nowSeconds: NOW_MS / 1000, toleranceSeconds: 300 });
+    const { result } = verifyWebhook(parseHeaderLines(stdout), file, { secretsFor: () => ['stripe-first'], nowSeconds: NOW_MS / 1000, toleranceSeconds: 300 });
     expect(result.ok).toBe(true);
   });
 

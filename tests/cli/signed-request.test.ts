@@ -18,7 +18,7 @@ describe('buildSignedRequest', () => {
     const request = buildSignedRequest({ scheme, body, secret: SECRET }, NOW_MS);
 
     const { scheme: detected, result } = verifyWebhook(asReceived(request.headers), request.body, {
-      secrets: [SECRET],
+      secretsFor: () => [SECRET],
       nowSeconds: NOW_MS / 1000,
       toleranceSeconds: 300,
     });

@@ -5,6 +5,9 @@ import { signNative } from '../../src/signature/native';
 import { freePort } from '../helpers/net';
 
 const ROOT = join(__dirname, '..', '..');
+// Each test starts ts-node in a child process: about 6 s alone, several times that on a loaded 2-core machine.
+// A backstop, not an expected duration.
+jest.setTimeout(60_000);
 const SECRET = 'shutdown-secret';
 
 interface Child {

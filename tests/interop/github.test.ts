@@ -4,7 +4,7 @@ import { referenceHeaders } from '../helpers/reference-sign';
 
 // GitHub publishes no signing library; referenceHeaders computes the HMAC exactly as its documentation does.
 const SECRET = "It's a Secret to Everybody";
-const env = { WEBHOOK_SECRET: SECRET };
+const env = { GITHUB_WEBHOOK_SECRET: SECRET };
 const body = JSON.stringify({ ref: 'refs/heads/main', repository: { full_name: 'octo-org/hello-world' } });
 
 describe('GitHub senders', () => {

@@ -3,7 +3,7 @@ import { appWithClock, receive } from '../helpers/app';
 import { NEW_SECRET, referenceHeaders } from '../helpers/reference-sign';
 
 // Signed by the Standard Webhooks reference library (`standardwebhooks`), as Svix and its peers send.
-const env = { WEBHOOK_SECRET: NEW_SECRET };
+const env = { STANDARD_WEBHOOK_SECRET: NEW_SECRET };
 const body = JSON.stringify({ type: 'invoice.paid', timestamp: '2026-11-29T12:00:00Z', data: { amount: 4200 } });
 
 describe('Standard Webhooks senders', () => {

@@ -4,7 +4,7 @@ import { NEW_SECRET, referenceHeaders } from '../helpers/reference-sign';
 
 // Signed by Stripe's own library (`stripe.webhooks.generateTestHeaderString`). A Stripe secret looks like a
 // Standard Webhooks one (`whsec_...`) but is keyed as plain text: these tests would fail if it were decoded.
-const env = { WEBHOOK_SECRET: NEW_SECRET };
+const env = { STRIPE_WEBHOOK_SECRET: NEW_SECRET };
 const event = (id: string): string => JSON.stringify({ id, object: 'event', type: 'invoice.paid', data: { object: { amount_paid: 4200 } } });
 
 describe('Stripe senders', () => {

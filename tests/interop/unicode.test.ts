@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { SCHEME_NAMES } from '../../src/signature/types';
 import { appWithClock, receive } from '../helpers/app';
+import { secretEnv } from '../helpers/deps';
 import { NEW_SECRET, referenceHeaders } from '../helpers/reference-sign';
 
-const env = { WEBHOOK_SECRET: NEW_SECRET };
 const body = JSON.stringify({ id: 'evt_unicode', type: 'user.created', name: 'Zoë 🚀 日本語' });
 
 describe('a body with emoji and non-ASCII text', () => {
@@ -12,7 +12,7 @@ describe('a body with emoji and non-ASCII text', () => {
   });
 
   it.each(SCHEME_NAMES)('verifies for the %s scheme, signed over its raw UTF-8 bytes, and is stored intact', async (scheme) => {
-    const { app, clock } = appWithClock(env);
+    const { app, clock } = appWithClock(secretEnv(scheme, NEW_SECRET));
     const headers = referenceHeaders(scheme, body, { secret: NEW_SECRET, nowMs: clock.now(), id: 'evt_unicode' });
 
     const res = await receive(app, body, { ...headers, 'content-type': 'application/json; charset=utf-8' });
@@ -24,7 +24,7 @@ describe('a body with emoji and non-ASCII text', () => {
   });
 
   it.each(SCHEME_NAMES)('is rejected for the %s scheme when the same bytes arrive re-encoded as Latin-1', async (scheme) => {
-    const { app, clock } = appWithClock(env);
+    const { app, clock } = appWithClock(secretEnv(scheme, NEW_SECRET));
     const headers = referenceHeaders(scheme, body, { secret: NEW_SECRET, nowMs: clock.now(), id: 'evt_unicode' });
     // What a sender gets when it decodes the UTF-8 bytes as Latin-1 and re-encodes them: mojibake.
     const mangled = Buffer.from(body, 'utf8').toString('latin1');

@@ -142,11 +142,18 @@ describe('open routes', () => {
 });
 
 describe('TRUST_PROXY', () => {
-  it('ignores X-Forwarded-For by default, so a client cannot claim a loopback address', async () => {
-    // Real req.ip here: the socket is 127.0.0.1 and the forwarded header must not change that either way.
+  it('refuses a loopback request that came through a proxy when TRUST_PROXY is off (issue 11)', async () => {
+    // Real req.ip here: the socket is 127.0.0.1, as it is for every client of a reverse proxy on this machine.
     const app = createApp(makeDeps({ env: { TRUST_PROXY: '' } }));
     const res = await request(app).get('/webhook/history').set('X-Forwarded-For', '203.0.113.7');
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('auth.proxied');
+  });
+
+  it('ignores X-Forwarded-For with ADMIN_TOKEN set: the token decides, and a client cannot claim loopback', async () => {
+    const app = createApp(makeDeps({ env: { TRUST_PROXY: '', ADMIN_TOKEN: 'a-long-admin-token-0123' }, clientAddress: clientFromHeader }));
+    const res = await request(app).get('/webhook/history').set({ 'X-Forwarded-For': '127.0.0.1', 'x-test-client': '203.0.113.7' });
+    expect(res.status).toBe(401);
   });
 
   it('takes the client address from X-Forwarded-For when the proxy on loopback is trusted', async () => {

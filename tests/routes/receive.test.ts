@@ -325,10 +325,10 @@ describe('POST /webhook/receive (native scheme)', () => {
       expect((await historyItems(app)).map((e) => e.id)).toEqual(['evt_original']);
     });
 
-    it('forgets a replayed signature after DEDUPE_TTL_SECONDS', async () => {
-      // A TTL shorter than the tolerance, so the replay is still inside the timestamp window.
-      const { app, clock } = testApp({ env: { DEDUPE_TTL_SECONDS: '60' } });
-      const headers = nativeHeaders(BODY, { nowMs: clock.now() });
+    it('remembers a signed request for as long as its signature verifies: the TTL covers the whole tolerance window', async () => {
+      // The shortest TTL allowed: twice the tolerance. A timestamp 30 s in the future verifies from now until 60 s on.
+      const { app, clock } = testApp({ env: { SIGNATURE_TOLERANCE_SECONDS: '30', DEDUPE_TTL_SECONDS: '60' } });
+      const headers = nativeHeaders(BODY, { nowMs: clock.now(), timestamp: Math.floor(clock.now() / 1000) + 30 });
 
       const first = await request(app).post('/webhook/receive').set(headers).send(BODY);
       clock.advance(59_000);
@@ -336,15 +336,15 @@ describe('POST /webhook/receive (native scheme)', () => {
       clock.advance(2_000);
       const afterTtl = await request(app).post('/webhook/receive').set(headers).send(BODY);
 
+      expect(first.body).toMatchObject({ duplicate: false });
       expect(withinTtl.body).toMatchObject({ duplicate: true, id: (first.body as { id: string }).id });
-      expect(afterTtl.status).toBe(200);
-      expect(afterTtl.body).toMatchObject({ duplicate: false });
-      expect((afterTtl.body as { id: string }).id).not.toBe((first.body as { id: string }).id);
+      expect(afterTtl.status).toBe(401);
+      expect(afterTtl.body.error.code).toBe('timestamp.out_of_tolerance');
     });
 
     it('still answers an id as a duplicate after the TTL while the accepted entry is in the history', async () => {
       // receive.ts falls back to the history when the dedupe store has forgotten the id.
-      const { post, clock, deps } = testApp({ env: { DEDUPE_TTL_SECONDS: '60' } });
+      const { post, clock, deps } = testApp({ env: { SIGNATURE_TOLERANCE_SECONDS: '30', DEDUPE_TTL_SECONDS: '60' } });
 
       await post(BODY, { id: 'evt_kept' });
       clock.advance(120_000);
@@ -356,7 +356,7 @@ describe('POST /webhook/receive (native scheme)', () => {
     });
 
     it('accepts an id again once the TTL has passed and the entry has been evicted from the history', async () => {
-      const { post, clock, deps } = testApp({ env: { DEDUPE_TTL_SECONDS: '60', HISTORY_LIMIT: '1' } });
+      const { post, clock, deps } = testApp({ env: { SIGNATURE_TOLERANCE_SECONDS: '30', DEDUPE_TTL_SECONDS: '60', HISTORY_LIMIT: '1' } });
 
       await post(BODY, { id: 'evt_a' });
       await post('{"other":true}', { id: 'evt_b' }); // evicts evt_a from the history

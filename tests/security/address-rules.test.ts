@@ -18,13 +18,27 @@ describe('forbiddenAddressReason', () => {
     ['::ffff:7f00:1', 'loopback'],
     ['::ffff:169.254.169.254', 'link-local (cloud metadata)'],
     ['64:ff9b::10.0.0.1', 'private'],
+    // IPv6 forms that embed an IPv4 address (issue 11), each with a private or loopback one inside.
+    ['::ffff:0:10.0.0.1', 'private'], // SIIT
+    ['::ffff:0:7f00:1', 'loopback'],
+    ['64:ff9b::7f00:1', 'loopback'], // NAT64 well-known, hex spelling
+    ['64:ff9b::169.254.169.254', 'link-local (cloud metadata)'],
+    ['64:ff9b:1::8.8.8.8', 'NAT64 local-use'], // maps to whatever the operator chose: refused as a whole
+    ['64:ff9b:1:abcd::1', 'NAT64 local-use'],
+    ['2002:7f00:1::', 'loopback'], // 6to4 of 127.0.0.1
+    ['2002:a00:1::1', 'private'], // 6to4 of 10.0.0.1
+    ['2002:c0a8:101:1::1', 'private'], // 6to4 of 192.168.1.1
+    ['2002:a9fe:a9fe::', 'link-local (cloud metadata)'], // 6to4 of 169.254.169.254
+    ['::10.0.0.1', 'private'], // IPv4-compatible
+    ['fec0::1', 'site-local'],
+    ['feff:ffff::1', 'site-local'],
     ['[::1]', 'loopback'],
     ['localhost', 'not an IP address'],
   ])('refuses %s as %s', (address, reason) => {
     expect(forbiddenAddressReason(address)).toBe(reason);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('allows the public address %s', (address) => {
+  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '::ffff:0:8.8.8.8', '64:ff9b::8.8.8.8', '2002:808:808::1', '64:ff9a::10.0.0.1'])('allows the public address %s', (address) => {
     expect(forbiddenAddressReason(address)).toBeUndefined();
   });
 });
@@ -49,6 +63,10 @@ describe('isLoopback', () => {
     ['::ffff:127.0.0.1', true],
     ['128.0.0.1', false],
     ['::ffff:10.0.0.1', false],
+    // Only the mapped form is this machine: a 6to4, NAT64 or SIIT address embedding 127.x comes from the network.
+    ['2002:7f00:1::', false],
+    ['64:ff9b::127.0.0.1', false],
+    ['::ffff:0:127.0.0.1', false],
     ['', false],
     [undefined, false],
   ])('says %s is loopback: %s', (address, expected) => {

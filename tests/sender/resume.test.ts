@@ -28,7 +28,7 @@ function setup(responses: number[]) {
     store,
     config,
     newId: (prefix) => `${prefix}_new`,
-    secrets: () => ['configured'],
+    secretsFor: () => ['configured'],
   });
   return { clock, store, sender, sleeps, requests };
 }

@@ -36,7 +36,7 @@ function setup(
     store,
     config: { ...baseConfig, ...options.config },
     newId: (prefix) => `${prefix}_${(ids += 1)}`,
-    secrets: () => options.secrets ?? [SECRET],
+    secretsFor: () => options.secrets ?? [SECRET],
   });
   const send = (request: Partial<SendRequest> = {}): DeliveryRecord =>
     sender.send({ url: URL_, eventType: 'user.created', payload, scheme: 'native', ...request });

@@ -27,7 +27,7 @@ describe('detectScheme', () => {
 
 describe('verifyWebhook', () => {
   it('answers signature.missing naming every header it looked for', () => {
-    const { result } = verifyWebhook({}, Buffer.from('{}'), { secrets: ['s'], nowSeconds: 0, toleranceSeconds: 300 });
+    const { result } = verifyWebhook({}, Buffer.from('{}'), { secretsFor: () => ['s'], nowSeconds: 0, toleranceSeconds: 300 });
     expect(result).toMatchObject({ ok: false, code: 'signature.missing' });
     for (const name of ['x-webhook-signature', 'webhook-signature', 'svix-signature', 'stripe-signature', 'x-hub-signature-256']) {
       expect(SIGNATURE_HEADERS).toContain(name);

@@ -1,10 +1,11 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { nativeScheme, signNative } from '../../src/signature/native';
 import type { VerifyOptions } from '../../src/signature/types';
 
 const SECRET = 'whsec_native_test';
 const NOW = 1_764_417_600; // 2025-11-29T12:00:00Z, whole seconds
 const BODY = Buffer.from('{"userId":"123"}');
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const OPTIONS: VerifyOptions = { secrets: [SECRET], nowSeconds: NOW, toleranceSeconds: 300 };
 
 /** The expected hex, computed the way `openssl dgst -sha256 -hmac` would: HMAC-SHA256 of "<t>.<body>". */
@@ -30,10 +31,10 @@ describe('signNative', () => {
 });
 
 describe('nativeScheme.verify', () => {
-  it('accepts its own signature and reports the timestamp and the matched value', () => {
+  it('accepts its own signature and reports the timestamp and the hash of the signed content', () => {
     const result = nativeScheme.verify(headers(signNative(SECRET, NOW, BODY)), BODY, OPTIONS);
 
-    expect(result).toEqual({ ok: true, signature: `native:${hex(SECRET, NOW)}`, timestamp: NOW });
+    expect(result).toEqual({ ok: true, signedContent: sha256(`${NOW}.${BODY.toString()}`), timestamp: NOW });
   });
 
   it('accepts a bare hex value and upper-case hex', () => {

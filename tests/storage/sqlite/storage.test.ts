@@ -145,7 +145,7 @@ describe('SQLite storage', () => {
   });
 
   it('sweeps expired dedupe keys and history past its retention', async () => {
-    const storage = openAt(join(dir, 'webhooks.db'), { HISTORY_RETENTION_DAYS: '1', DEDUPE_TTL_SECONDS: '60' });
+    const storage = openAt(join(dir, 'webhooks.db'), { HISTORY_RETENTION_DAYS: '1', SIGNATURE_TOLERANCE_SECONDS: '30', DEDUPE_TTL_SECONDS: '60' });
     await storage.history.add(historyEntry('old', { receivedAt: new Date(T0 - 2 * 86_400_000).toISOString() }));
     await storage.dedupe.remember(['id:old'], 'old', T0 - 120_000);
     expect(storage.sweep(T0)).toEqual({ dedupe: 1, history: 1 });
@@ -214,7 +214,7 @@ describe('SQLite migrations', () => {
     remember.run(`sig:${createHash('sha256').update(signature).digest('hex')}`, 'evt_pending', T0 + 60_000);
     old.close();
 
-    const upgraded = openAt(path, { DEDUPE_TTL_SECONDS: '60' });
+    const upgraded = openAt(path, { SIGNATURE_TOLERANCE_SECONDS: '30', DEDUPE_TTL_SECONDS: '60' });
     expect(await upgraded.history.get('evt_done')).toEqual(historyEntry('evt_done', { processing: { state: 'done', durationMs: 3 }, duplicates: 2 }));
     expect(await upgraded.history.counts()).toEqual({ accepted: 2, rejected: 1 });
     expect((await upgraded.history.list({ limit: 10, eventType: 'user.created' })).items.map((e) => e.id)).toEqual(['rej_1', 'evt_done']);
