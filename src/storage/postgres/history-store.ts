@@ -166,7 +166,10 @@ export class PgHistoryStore implements HistoryStore {
    */
   async setProcessing(id: string, processing: ProcessingState): Promise<EntryUpdate | undefined> {
     const token = this.options.leases.tokenOf(id) ?? null;
-    const update = await this.batch.commit(async (tx) => {
+    // Released whether or not the write succeeds: an outcome that could not be recorded leaves the job to
+    // expire and be claimed again (at-least-once), rather than renewed here for ever.
+    if (processing.state !== 'pending') this.options.leases.release(id, token);
+    return this.batch.commit(async (tx) => {
       const { rows } = await tx.query<{ seq: string; duplicates: number }>(
         `WITH h AS (SELECT seq FROM history WHERE id = $1),
          j AS (DELETE FROM processing_jobs WHERE $4::boolean AND history_seq = (SELECT seq FROM h) AND ($2::uuid IS NULL OR lease_token = $2::uuid) RETURNING history_seq)
@@ -179,8 +182,6 @@ export class PgHistoryStore implements HistoryStore {
       tx.changed('u', row.seq);
       return { id, duplicates: row.duplicates, processing };
     });
-    if (processing.state !== 'pending') this.options.leases.release(id, token);
-    return update;
   }
 
   /**

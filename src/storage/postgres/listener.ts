@@ -42,6 +42,7 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
   let timer: NodeJS.Timeout | undefined;
   // Notifications are handled one after the other: each reads its rows, then publishes, in order.
   let chain: Promise<void> = Promise.resolve();
+  let stopping: Promise<void> | undefined;
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
@@ -129,11 +130,14 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
     async idle() {
       await chain;
     },
-    async stop() {
-      stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
-      await chain;
-      await client?.end().catch(() => undefined);
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        if (timer !== undefined) clearTimeout(timer);
+        await chain;
+        await client?.end().catch(() => undefined);
+      })();
+      return stopping;
     },
   };
 }

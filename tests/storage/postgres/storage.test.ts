@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { createApp } from '../../../src/app';
 import { createHistoryFeed, type FeedEvent } from '../../../src/history/feed';
+import { createProcessor } from '../../../src/processing/processor';
+import { HandlerRegistry } from '../../../src/processing/registry';
 import { openPostgres } from '../../../src/storage/postgres/database';
 import { MAINTENANCE_LOCK_KEY, PostgresStorage, type PostgresStorageOptions } from '../../../src/storage/postgres/storage';
 import { historyEntry } from '../../contract/history-store';
@@ -72,6 +74,25 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
     expect(await b.history.setProcessing('evt_1', { state: 'done', durationMs: 3 })).toEqual({ id: 'evt_1', duplicates: 0, processing: { state: 'done', durationMs: 3 } });
     expect((await a.history.get('evt_1'))!.processing).toEqual({ state: 'done', durationMs: 3 });
     expect(await a.leases.claim(a.pool)).toEqual([]);
+  });
+
+  it('runs an event another instance abandoned through this instance\'s handler queue once its lease has expired', async () => {
+    const url = await server.createDatabase();
+    const a = await instance(url, {}, { leaseMs: 300 });
+    const b = await instance(url, {}, { leaseMs: 300 });
+    await a.history.accept(historyEntry('evt_1'), Buffer.from('{"n":1}'), ['id:native:evt_1'], T0);
+    const handled: string[] = [];
+    const registry = new HandlerRegistry().onAny((event) => {
+      handled.push(`${event.id} ${event.rawBody.toString()}`);
+    });
+    const processor = createProcessor({ registry, history: b.history, logger: memoryLogger().logger, now: Date.now, concurrency: 2, timeoutMs: 5_000 });
+
+    await eventually(async () => ((await b.reclaim(processor)) > 0 ? true : undefined));
+    await processor.onIdle();
+    expect(handled).toEqual(['evt_1 {"n":1}']);
+    await eventually(async () => ((await b.history.get('evt_1'))!.processing?.state === 'done' ? true : undefined));
+    expect(await a.leases.claim(a.pool)).toEqual([]);
+    expect(await b.reclaim(processor)).toBe(0);
   });
 
   it('keeps an event with the instance that renews its lease', async () => {
