@@ -133,6 +133,7 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
       ['updated', 'evt_b'],
     ]);
     expect((seen[0]!.data as { payload: unknown }).payload).toEqual({ from: 'b' });
+    expect(seen.every((e) => e.remote === true)).toBe(true); // FORWARD_URL leaves them to b
     expect(seen[3]!.data).toEqual({ id: 'evt_b', duplicates: 1, processing: { state: 'done', durationMs: 1 } });
   });
 
