@@ -1,25 +1,46 @@
 'use strict';
-// The send scenario, in its own process so its memory figures are its own. Prints one JSON line last.
-// Sender (createSender with the real fetch) against a baseline of bare fetch calls at the same concurrency,
-// alternating, then the memory held by 100,000 deliveries waiting for a retry.
+// The send scenario, in its own process so its memory figures are its own. Prints one JSON line last, progress on
+// stderr. Sender (createSender with the real fetch) against a baseline of bare fetch calls at the same concurrency,
+// alternating, then the memory held by 100,000 deliveries waiting for a retry (bench/pending-memory.js).
+// No internal time limit: a slow run is a slow figure, said as such, never a failure.
+// BENCH_DIST=/path/to/dist measures another build (an older one, for a before/after); BENCH_PENDING=0 skips memory.
+const path = require('node:path');
 const pino = require('pino');
 const { startProcess, median } = require('./lib');
-const { createSender } = require('../dist/sender/sender');
-const { MemoryDeliveryStore } = require('../dist/sender/memory-delivery-store');
-const { realSleep, systemNow, systemRandom } = require('../dist/clock');
-const { newUuidId } = require('../dist/deps');
-const { createGuardedFetch } = require('../dist/security/guarded-fetch');
-const { systemLookup } = require('../dist/security/destination');
 
-// The fetch the app's sender really uses: undici's, through the destination guard (rules off, as by default).
-const appFetch = createGuardedFetch({ allowedHosts: [], blockPrivate: false }, systemLookup).fetch;
+const DIST = path.resolve(process.env.BENCH_DIST || path.join(__dirname, '..', 'dist'));
+const { createSender } = require(path.join(DIST, 'sender/sender'));
+const { MemoryDeliveryStore } = (() => {
+  try {
+    return require(path.join(DIST, 'storage/memory/delivery-store'));
+  } catch {
+    return require(path.join(DIST, 'sender/memory-delivery-store')); // builds before the stores moved
+  }
+})();
+const { realSleep, systemNow, systemRandom } = require(path.join(DIST, 'clock'));
+const { newUuidId } = require(path.join(DIST, 'deps'));
+const { createGuardedFetch } = require(path.join(DIST, 'security/guarded-fetch'));
+const { systemLookup } = require(path.join(DIST, 'security/destination'));
+
+// What the app's sender really uses: undici's pool behind the destination guard (rules off, as by default),
+// through undici's request (sender/transport.ts) where the build has it, else its fetch.
+const guarded = createGuardedFetch({ allowedHosts: [], blockPrivate: false }, systemLookup);
+const appFetch = guarded.fetch;
+const appTransport = (() => {
+  try {
+    return require(path.join(DIST, 'sender/transport')).undiciTransport(guarded.dispatcher);
+  } catch {
+    return undefined; // a build from before the transports
+  }
+})();
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const DELIVERIES = 10_000;
 const CONCURRENCY = 50;
-const PENDING = 100_000;
+const PENDING = Number(process.env.BENCH_PENDING ?? 100_000);
 const payload = { filler: 'x'.repeat(1000) };
 const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
+const progress = (line) => process.stderr.write(`send: ${line}\n`);
 
 async function bareFetch(url, fetchImpl = fetch) {
   const body = JSON.stringify(payload);
@@ -30,17 +51,18 @@ async function bareFetch(url, fetchImpl = fetch) {
       next += 1;
       const res = await fetchImpl(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`sink answered ${res.status}`);
+      if (res.status !== 200) progress(`the sink answered ${res.status}`);
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return DELIVERIES / ((performance.now() - started) / 1000);
 }
 
-function makeSender(fetchImpl, config) {
+function makeSender(fetchImpl, config, transport) {
   const store = new MemoryDeliveryStore(1000);
   const sender = createSender({
     fetch: fetchImpl,
+    transport,
     sleep: realSleep,
     now: systemNow,
     random: systemRandom,
@@ -48,58 +70,30 @@ function makeSender(fetchImpl, config) {
     store,
     config,
     newId: newUuidId,
-    secrets: () => ['bench-secret'],
+    secretsFor: () => ['bench-secret'],
+    secrets: () => ['bench-secret'], // builds before per-scheme secrets (BENCH_DIST)
   });
   return { sender, store };
 }
 
 async function viaSender(url) {
-  const { sender } = makeSender(appFetch, {
-    maxAttempts: 1, baseDelayMs: 1000, maxDelayMs: 60000, timeoutMs: 10000, concurrency: CONCURRENCY,
-  });
+  const { sender } = makeSender(
+    appFetch,
+    { maxAttempts: 1, baseDelayMs: 1000, maxDelayMs: 60000, timeoutMs: 10000, concurrency: CONCURRENCY },
+    appTransport,
+  );
   const started = performance.now();
   const ids = [];
   for (let i = 0; i < DELIVERIES; i += 1) {
-    ids.push(sender.send({ url, eventType: 'bench.event', payload, scheme: 'native' }).id);
+    // `await` takes the stored record whether send answers it or a promise of it (older builds).
+    ids.push((await sender.send({ url, eventType: 'bench.event', payload, scheme: 'native' })).id);
   }
   const records = await Promise.all(ids.map((id) => sender.settled(id)));
   const elapsed = (performance.now() - started) / 1000;
   const failed = records.filter((r) => r.status !== 'delivered').length;
-  if (failed) throw new Error(`${failed} deliveries failed`);
+  // Counted, not fatal: a loaded machine may time an attempt out; the figure says so.
+  if (failed) progress(`${failed} of ${DELIVERIES} deliveries failed in this round`);
   return DELIVERIES / elapsed;
-}
-
-async function pendingMemory() {
-  // A receiver that always answers 503, without a socket: what is measured is the records and timers.
-  const unavailable = async () => new Response('busy', { status: 503 });
-  global.gc?.();
-  const before = process.memoryUsage();
-  let peakRss = before.rss;
-  const { sender } = makeSender(unavailable, {
-    maxAttempts: 5, baseDelayMs: 600_000, maxDelayMs: 600_000, timeoutMs: 10000, concurrency: CONCURRENCY,
-  });
-  for (let i = 0; i < PENDING; i += 1) {
-    sender.send({ url: 'http://127.0.0.1:9/unused', eventType: 'bench.event', payload, scheme: 'native' });
-    if (i % 10_000 === 0) {
-      await new Promise((r) => setImmediate(r));
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }
-  }
-  // Wait until every delivery has made its first attempt and is waiting for the retry.
-  while (sender.active() < PENDING) await new Promise((r) => setTimeout(r, 50));
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 100));
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    const { items } = { items: [] };
-    void items;
-    break;
-  }
-  await new Promise((r) => setTimeout(r, 1000));
-  global.gc?.();
-  const after = process.memoryUsage();
-  peakRss = Math.max(peakRss, after.rss);
-  await sender.stop();
-  return { count: PENDING, rssDeltaBytes: after.rss - before.rss, heapDeltaBytes: after.heapUsed - before.heapUsed, peakRssBytes: peakRss };
 }
 
 async function main() {
@@ -107,28 +101,60 @@ async function main() {
   const bare = [];
   const bareUndici = [];
   const ours = [];
+  // CPU time of this process per delivery, beside the rates: on a shared machine the rates swing with the load
+  // of others, the CPU a delivery costs much less.
+  const cpu = { bare: [], bareUndici: [], ours: [] };
+  const timed = async (name, run) => {
+    const before = process.cpuUsage();
+    const rate = await run();
+    const used = process.cpuUsage(before);
+    cpu[name].push((used.user + used.system) / DELIVERIES);
+    return rate;
+  };
   try {
     const url = `${sink.url}/hook`;
     await bareFetch(url); // warm-up: connections, JIT
     await bareFetch(url, appFetch);
     for (let round = 0; round < ROUNDS; round += 1) {
       const runs = [
-        async () => bare.push(await bareFetch(url)),
-        async () => bareUndici.push(await bareFetch(url, appFetch)),
-        async () => ours.push(await viaSender(url)),
+        async () => bare.push(await timed('bare', () => bareFetch(url))),
+        async () => bareUndici.push(await timed('bareUndici', () => bareFetch(url, appFetch))),
+        async () => ours.push(await timed('ours', () => viaSender(url))),
       ];
       if (round % 2) runs.reverse();
+      const roundStarted = performance.now();
       for (const run of runs) await run();
+      const us = (name) => `${Math.round(cpu[name].at(-1))} µs CPU each`;
+      progress(
+        `round ${round + 1}/${ROUNDS} in ${((performance.now() - roundStarted) / 1000).toFixed(1)} s: bare ${Math.round(bare.at(-1))}/s (${us('bare')}), ` +
+          `undici ${Math.round(bareUndici.at(-1))}/s (${us('bareUndici')}), sender ${Math.round(ours.at(-1))}/s (${us('ours')})`,
+      );
     }
   } finally {
     await sink.stop();
   }
-  const pending = await pendingMemory();
+  const pending = PENDING > 0 ? await require('./pending-memory').pendingMemory({ count: PENDING, log: progress }) : null;
   const bareRps = median(bare);
   const bareUndiciRps = median(bareUndici);
   const senderRps = median(ours);
+  const cpuUsPerDelivery = { bare: median(cpu.bare), bareUndici: median(cpu.bareUndici), sender: median(cpu.ours) };
   process.stdout.write(
-    `${JSON.stringify({ deliveries: DELIVERIES, concurrency: CONCURRENCY, bare, bareUndici, ours, bareRps, bareUndiciRps, senderRps, ratio: senderRps / bareRps, ratioUndici: senderRps / bareUndiciRps, pending })}\n`,
+    `${JSON.stringify({
+      deliveries: DELIVERIES,
+      concurrency: CONCURRENCY,
+      bare,
+      bareUndici,
+      ours,
+      bareRps,
+      bareUndiciRps,
+      senderRps,
+      ratio: senderRps / bareRps,
+      ratioUndici: senderRps / bareUndiciRps,
+      cpuUsPerDelivery,
+      // bare fetch's CPU per delivery over the sender's: the rate ratio the sender would reach when the client is the bottleneck
+      cpuRatio: cpuUsPerDelivery.bare / cpuUsPerDelivery.sender,
+      pending,
+    })}\n`,
   );
 }
 

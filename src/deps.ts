@@ -14,6 +14,7 @@ import type { DeliveryStore } from './sender/delivery-store';
 import { startForwarding } from './sender/forward';
 import { observeDeliveries } from './sender/observed-delivery-store';
 import { createSender, type FetchLike, type Sender } from './sender/sender';
+import { undiciTransport } from './sender/transport';
 import { requestIp, type ClientAddress } from './middleware/auth';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import type { EventLoopDelay } from './health/event-loop';
@@ -64,7 +65,11 @@ export interface AppDeps {
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger' | 'closeFetch'>>;
 
-export const newUuidId = (prefix: string): string => `${prefix}_${randomUUID().replaceAll('-', '')}`;
+/**
+ * `join` builds one flat string. A template around `replaceAll`'s result is a rope of strings instead: held as a
+ * Map key (the delivery outbox, the history) it costs about 280 B of heap against 90 (bench/pending-memory.js).
+ */
+export const newUuidId = (prefix: string): string => [prefix, '_', randomUUID().replaceAll('-', '')].join('');
 
 /**
  * The real collaborators for a configuration. Handlers come from `src/handlers.ts` unless a registry is
@@ -97,7 +102,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     overrides.metrics ??
     createMetrics(() => ({
       historyCounts: () => history.counts(),
-      pendingDeliveries: () => deliveries.counts().pending,
+      pendingDeliveries: async () => (await deliveries.counts()).pending,
       pendingProcessing: () => processor.pending(),
       storageCommits: () => storage.commits,
     }));
@@ -132,6 +137,8 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
       overrides.sender ??
       createSender({
         fetch: fetchImpl,
+        // The guarded pool through undici's request: far cheaper per attempt than fetch (sender/transport.ts).
+        transport: guarded ? undiciTransport(guarded.dispatcher) : undefined,
         sleep,
         now,
         random,

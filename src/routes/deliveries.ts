@@ -15,13 +15,13 @@ const listQuery = z.object({
 export function deliveriesRouter({ deliveries, sender, destinations }: AppDeps): Router {
   const router = Router();
 
-  router.get('/webhook/deliveries', (req, res) => {
+  router.get('/webhook/deliveries', async (req, res) => {
     const query = parseInput(listQuery, req.query);
-    res.json(deliveries.list(query));
+    res.json(await deliveries.list(query));
   });
 
-  router.get('/webhook/deliveries/:id', (req, res) => {
-    const record = deliveries.get(req.params.id);
+  router.get('/webhook/deliveries/:id', async (req, res) => {
+    const record = await deliveries.get(req.params.id);
     if (!record) throw new NotFoundError(`No delivery with id ${JSON.stringify(req.params.id)}.`);
     res.json(record);
   });
@@ -29,9 +29,9 @@ export function deliveriesRouter({ deliveries, sender, destinations }: AppDeps):
   router.post('/webhook/deliveries/:id/retry', async (req, res) => {
     const wait = wantsToWait(req);
     // The rules may have changed since the delivery was first sent.
-    const existing = deliveries.get(req.params.id);
+    const existing = await deliveries.get(req.params.id);
     if (existing) await destinations.check(existing.url);
-    const record = sender.retry(req.params.id);
+    const record = await sender.retry(req.params.id);
     await answerDelivery(res, sender, record, wait);
   });
 

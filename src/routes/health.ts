@@ -15,7 +15,7 @@ export function healthRouter({ history, deliveries, processor, now, startedAtMs,
       uptimeSeconds: Math.max(0, Math.floor((now() - startedAtMs) / 1000)),
       // Counts need the store too: null while it cannot answer, and the 503 says why.
       history: await history.counts().catch(() => null),
-      deliveries: deliveries.counts(),
+      deliveries: await deliveries.counts().catch(() => null),
       processing: { pending: processor.pending() },
       eventLoopDelayMs: eventLoop ? eventLoop() : null,
     };

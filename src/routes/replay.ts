@@ -43,7 +43,7 @@ export function replayRouter({ history, rawBodies, sender, config, destinations 
     }
     // SEND_ALLOWED_HOSTS / SEND_BLOCK_PRIVATE: 400 destination.forbidden before anything is sent, as for send.
     await destinations.check(options.url);
-    const delivery = sender.send({ ...replayRequest(entry, body, options), source: { kind: 'replay', historyId: entry.id } });
+    const delivery = await sender.send({ ...replayRequest(entry, body, options), source: { kind: 'replay', historyId: entry.id } });
     await answerDelivery(res, sender, delivery, wait);
   });
 

@@ -55,7 +55,7 @@ export function sendRouter({ sender, destinations, config }: AppDeps): Router {
     assertCanSign(config, body.scheme, body.secret);
     // SEND_ALLOWED_HOSTS / SEND_BLOCK_PRIVATE: 400 destination.forbidden before anything is sent.
     await destinations.check(body.url);
-    const delivery = sender.send({
+    const delivery = await sender.send({
       url: body.url,
       eventType: body.eventType,
       payload: body.payload,

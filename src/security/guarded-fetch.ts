@@ -34,6 +34,8 @@ function guardedNodeLookup(rules: DestinationRules, lookup: LookupFn) {
 
 export interface GuardedFetch {
   readonly fetch: FetchLike;
+  /** The guarded connection pool itself, for undici's `request` (the sender's transport). */
+  readonly dispatcher: Agent;
   /** Closes the pooled connections. */
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export function createGuardedFetch(rules: DestinationRules, lookup: LookupFn): G
   const agent = new Agent({ connect });
   return {
     fetch: (url, init) => undiciFetch(url, { ...(init as UndiciRequestInit), dispatcher: agent }) as unknown as Promise<Response>,
+    dispatcher: agent,
     close: () => agent.close(),
   };
 }

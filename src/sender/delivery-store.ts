@@ -27,7 +27,10 @@ export interface Attempt {
   readonly responseBody?: string;
 }
 
-/** One payload sent to one URL, and every attempt at it (SPEC.md section 2). */
+/**
+ * One payload sent to one URL, and every attempt at it (SPEC.md section 2). Immutable: every change is a new
+ * record handed to the store, so a store may keep the object it was given and hand it out again.
+ */
 export interface DeliveryRecord {
   readonly id: string;
   /** The same on every attempt and every retry series: receivers dedupe on it. */
@@ -37,20 +40,25 @@ export interface DeliveryRecord {
   readonly scheme: SendScheme;
   /** Absent on records stored before sources were recorded. */
   readonly source?: DeliverySource;
-  status: DeliveryStatus;
+  readonly status: DeliveryStatus;
   /** ISO 8601. */
   readonly createdAt: string;
-  updatedAt: string;
+  readonly updatedAt: string;
   /** Attempts allowed per series. */
   readonly maxAttempts: number;
   readonly timeoutMs: number;
-  attempts: Attempt[];
-  /** When the next attempt is due, while pending and waiting; else null. */
-  nextAttemptAt: string | null;
+  readonly attempts: readonly Attempt[];
+  /** When the next attempt is due, while pending; else null. The outbox's schedule. */
+  readonly nextAttemptAt: string | null;
   /** Why the delivery failed, or what stopped it. */
-  error: string | null;
+  readonly error: string | null;
   /** Set when the server stopped while this delivery was still pending. */
-  interruptedAt?: string;
+  readonly interruptedAt?: string;
+  /**
+   * The series the next attempt belongs to, once `POST .../retry` has started one that has no attempt yet.
+   * Absent: the series of the last attempt (1 before any).
+   */
+  readonly series?: number;
 }
 
 export interface DeliveryQuery {
@@ -80,16 +88,88 @@ export interface DeliveryContent {
   readonly secretUnavailable?: boolean;
 }
 
-/** The delivery contract: records and their attempts. Synchronous, like the history store. */
+/** A delivery taken from the outbox to be attempted now, under a claim. */
+export interface ClaimedDelivery {
+  readonly record: DeliveryRecord;
+  /** Undefined when the body is gone (it never should be): the delivery then fails. */
+  readonly content: DeliveryContent | undefined;
+}
+
+/**
+ * A claim: whoever holds `token` may record the outcome of the attempt until `leaseUntilMs`. Past it, another
+ * worker may claim the delivery again, and the first one's outcome is refused (`complete` returns false), so a
+ * worker that lost its lease can never write over the next one's.
+ */
+export interface Lease {
+  readonly token: string;
+  /** ms since the epoch. */
+  readonly leaseUntilMs: number;
+}
+
+export interface ClaimOptions {
+  /** A delivery is due when its `nextAttemptAt` is at or before this, in ms since the epoch. */
+  readonly nowMs: number;
+  /** Deliveries claimed at most: the free request slots. */
+  readonly limit: number;
+  /** Written on every delivery of this claim. */
+  readonly token: string;
+  /**
+   * Each claim's lease lasts the delivery's own `timeoutMs` plus this, so it outlives the attempt (whose
+   * timeout covers the response body too) and the write of its outcome.
+   */
+  readonly leaseMarginMs: number;
+}
+
+/**
+ * The delivery contract, which is also the outbox: a delivery waiting for an attempt is a record with its due
+ * time (`nextAttemptAt`) in the store, not a timer in a process. Every method returns a promise, so a networked
+ * database fits the same contract; memory and SQLite implement it (src/storage/memory, src/storage/sqlite).
+ * Records are immutable: `create`, `save` and `complete` take a new record, and the store may keep that object.
+ */
 export interface DeliveryStore {
-  create(record: DeliveryRecord, content: DeliveryContent): void;
-  content(id: string): DeliveryContent | undefined;
-  /** Persists changes made to a record returned by `get` or passed to `create`. */
-  save(record: DeliveryRecord): void;
-  get(id: string): DeliveryRecord | undefined;
+  /** Stores a new delivery and what it sends; with `lease`, already claimed by the caller, who attempts it now. */
+  create(record: DeliveryRecord, content: DeliveryContent, lease?: Lease): Promise<void>;
+  content(id: string): Promise<DeliveryContent | undefined>;
+  get(id: string): Promise<DeliveryRecord | undefined>;
   /** Newest first by `createdAt`. */
-  list(query: DeliveryQuery): DeliveryPage;
-  /** Deliveries still pending, oldest first: after a restart, the outbox to resume. */
-  pending(): DeliveryRecord[];
-  counts(): Readonly<Record<DeliveryStatus, number>>;
+  list(query: DeliveryQuery): Promise<DeliveryPage>;
+  counts(): Promise<Readonly<Record<DeliveryStatus, number>>>;
+  /**
+   * Replaces a record that no claim holds (a new retry series, say). False, and nothing written, when a claim
+   * holds it: an attempt is running, and its outcome is the next write.
+   */
+  save(record: DeliveryRecord): Promise<boolean>;
+  /**
+   * Claims up to `limit` pending deliveries due at `nowMs` that no live lease holds, earliest due first: the
+   * only way a delivery waiting in the outbox gets attempted.
+   */
+  claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /**
+   * Records the outcome of a claimed attempt (the new record: still pending with its next due time, or
+   * finished) and releases the claim, only if `token` still holds it. False, and nothing written, otherwise.
+   */
+  complete(record: DeliveryRecord, token: string): Promise<boolean>;
+  /** The earliest `nextAttemptAt` (ms) of a pending delivery that no claim holds; null when there is none. */
+  nextDueMs(): Promise<number | null>;
+  /**
+   * The server is stopping: marks every pending delivery that no claim holds (`interruptedAt`, and an error
+   * naming the attempt left undone); they stay pending, due as they were. A backend shared by several
+   * instances marks none: there, a waiting delivery belongs to no instance.
+   */
+  interruptWaiting(atIso: string): Promise<void>;
+}
+
+/** The series a delivery's next attempt belongs to. */
+export function currentSeries(record: DeliveryRecord): number {
+  return record.series ?? record.attempts[record.attempts.length - 1]?.series ?? 1;
+}
+
+/** What a record says when the server stopped before its next attempt. */
+export function interruptedError(record: DeliveryRecord): string {
+  return `server stopped before attempt ${record.attempts.length + 1}`;
+}
+
+/** `nextAttemptAt` in ms; a pending record without one is due at once. */
+export function dueMs(record: DeliveryRecord): number {
+  return record.nextAttemptAt === null ? 0 : Date.parse(record.nextAttemptAt);
 }

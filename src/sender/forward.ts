@@ -36,12 +36,10 @@ export function startForwarding(options: ForwardOptions): () => void {
           logger.warn({ eventId: entry.id, url }, 'not forwarded: the raw body is not kept (RAW_BODY_CACHE_BYTES)');
           return;
         }
-        try {
-          sender.send({ ...replayRequest(entry, body, { url }), source: { kind: 'forward', historyId: entry.id } });
-        } catch (err) {
+        sender
+          .send({ ...replayRequest(entry, body, { url }), source: { kind: 'forward', historyId: entry.id } })
           // A store that cannot record the delivery: the received event is stored and answered all the same.
-          logger.error({ err, eventId: entry.id, url }, 'could not forward a received webhook');
-        }
+          .catch((err: unknown) => logger.error({ err, eventId: entry.id, url }, 'could not forward a received webhook'));
       });
     },
   });

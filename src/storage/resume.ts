@@ -10,12 +10,12 @@ import type { ProcessingStore } from '../processing/store';
 export async function resumePendingWork(deps: {
   readonly history: ProcessingStore;
   readonly processor: Pick<Processor, 'enqueue'>;
-  readonly sender: { resumePending(): number };
+  readonly sender: { resumePending(): Promise<number> };
   readonly logger: Logger;
 }): Promise<{ events: number; deliveries: number }> {
   const events = await deps.history.pendingProcessing();
   for (const event of events) deps.processor.enqueue(event);
-  const deliveries = deps.sender.resumePending();
+  const deliveries = await deps.sender.resumePending();
   if (events.length > 0 || deliveries > 0) {
     deps.logger.info({ events: events.length, deliveries }, 'resumed work left pending by the previous run');
   }

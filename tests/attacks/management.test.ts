@@ -30,7 +30,7 @@ describe('a state-changing request from another origin (CSRF)', () => {
 
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('csrf.rejected');
-    expect(deps.deliveries.list({ limit: 10 }).items).toHaveLength(0);
+    expect((await deps.deliveries.list({ limit: 10 })).items).toHaveLength(0);
   });
 
   it.each([

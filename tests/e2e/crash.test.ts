@@ -94,7 +94,10 @@ describe('STORE=sqlite across a kill -9', () => {
     const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     try {
       const port = await freePort();
-      const settings = { SEND_BASE_DELAY_MS: '300', SEND_MAX_DELAY_MS: '2000', SEND_TIMEOUT_MS: '2000' };
+      // The kill must land while the delivery waits for its retry, not during attempt 2 (which would then be made
+      // again after the restart, at least once, and leave one attempt unrecorded): a wait of 1.5 s leaves the
+      // polling loop below ample time even on a loaded machine, where 300 ms did not.
+      const settings = { SEND_BASE_DELAY_MS: '1500', SEND_MAX_DELAY_MS: '2000', SEND_TIMEOUT_MS: '2000' };
       const server = await startServer(port, settings);
       const sent = await fetch(`${server.url}/webhook/send`, {
         method: 'POST',

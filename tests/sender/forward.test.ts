@@ -39,10 +39,10 @@ describe('FORWARD_URL', () => {
     await request(app).post('/webhook/receive').set(headers).send(body).expect(200);
     await request(app).post('/webhook/receive').set(headers).send(body).expect(200); // duplicate
     await request(app).post('/webhook/receive').set({ ...headers, 'x-webhook-signature': `sha256=${'0'.repeat(64)}` }).send('{"x":1}').expect(401);
-    const [delivery] = deps.deliveries.list({ limit: 10 }).items;
+    const [delivery] = (await deps.deliveries.list({ limit: 10 })).items;
     await deps.sender.settled(delivery!.id);
 
-    expect(deps.deliveries.list({ limit: 10 }).items).toHaveLength(1);
+    expect((await deps.deliveries.list({ limit: 10 })).items).toHaveLength(1);
     expect(requests).toHaveLength(1);
   });
 
@@ -56,7 +56,7 @@ describe('FORWARD_URL', () => {
     deps.feed.publish('received', 'evt_here', historyEntry('evt_here'));
     deps.rawBodies.set('evt_here', Buffer.from('{"n":2}'));
     await new Promise((resolve) => setImmediate(resolve));
-    const items = deps.deliveries.list({ limit: 10 }).items;
+    const { items } = await deps.deliveries.list({ limit: 10 });
     await Promise.all(items.map((d) => deps.sender.settled(d.id)));
 
     expect(items.map((d) => d.eventId)).toEqual(['evt_here']);
@@ -70,7 +70,7 @@ describe('FORWARD_URL', () => {
 
     await request(createApp(deps)).post('/webhook/receive').set(nativeHeaders(body, { nowMs: Date.now() })).send(body).expect(200);
 
-    expect(deps.deliveries.list({ limit: 10 }).items).toHaveLength(0);
+    expect((await deps.deliveries.list({ limit: 10 })).items).toHaveLength(0);
     expect(requests).toHaveLength(0);
   });
 

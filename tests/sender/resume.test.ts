@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { DeliveryContent, DeliveryRecord } from '../../src/sender/delivery-store';
-import { MemoryDeliveryStore } from '../../src/sender/memory-delivery-store';
+import { MemoryDeliveryStore } from '../../src/storage/memory/delivery-store';
 import { createSender, type FetchLike } from '../../src/sender/sender';
 import { deliveryRecord } from '../contract/delivery-store';
 import { fakeClock } from '../helpers/deps';
@@ -33,14 +33,14 @@ function setup(responses: number[]) {
   return { clock, store, sender, sleeps, requests };
 }
 
-function storePending(store: MemoryDeliveryStore, record: DeliveryRecord, content: Partial<DeliveryContent> = {}): void {
-  store.create(record, { body: Buffer.from('{"a":1}'), signAll: false, ...content });
+function storePending(store: MemoryDeliveryStore, record: DeliveryRecord, content: Partial<DeliveryContent> = {}): Promise<void> {
+  return store.create(record, { body: Buffer.from('{"a":1}'), signAll: false, ...content });
 }
 
 describe('sender.resumePending', () => {
   it('resumes a pending delivery at its scheduled time, numbering attempts on from where they stopped', async () => {
     const { clock, store, sender, sleeps, requests } = setup([200]);
-    storePending(
+    await storePending(
       store,
       deliveryRecord('dlv_1', {
         attempts: [{ number: 1, series: 1, startedAt: new Date(clock.now() - 1000).toISOString(), durationMs: 3, statusCode: 500 }],
@@ -49,7 +49,7 @@ describe('sender.resumePending', () => {
         error: 'server stopped before attempt 2',
       }),
     );
-    expect(sender.resumePending()).toBe(1);
+    expect(await sender.resumePending()).toBe(1);
     const settled = await sender.settled('dlv_1');
     expect(sleeps).toEqual([700]);
     expect(settled.status).toBe('delivered');
@@ -64,8 +64,8 @@ describe('sender.resumePending', () => {
 
   it('attempts at once a delivery whose scheduled time has passed', async () => {
     const { clock, store, sender, sleeps } = setup([200]);
-    storePending(store, deliveryRecord('dlv_1', { nextAttemptAt: new Date(clock.now() - 60_000).toISOString() }));
-    sender.resumePending();
+    await storePending(store, deliveryRecord('dlv_1', { nextAttemptAt: new Date(clock.now() - 60_000).toISOString() }));
+    await sender.resumePending();
     expect((await sender.settled('dlv_1')).status).toBe('delivered');
     expect(sleeps).toEqual([]);
   });
@@ -73,8 +73,8 @@ describe('sender.resumePending', () => {
   it('counts the attempts already made against maxAttempts', async () => {
     const { clock, store, sender } = setup([500]);
     const attempt = (number: number) => ({ number, series: 1, startedAt: new Date(clock.now()).toISOString(), durationMs: 1, statusCode: 500 });
-    storePending(store, deliveryRecord('dlv_1', { maxAttempts: 3, attempts: [attempt(1), attempt(2)] }));
-    sender.resumePending();
+    await storePending(store, deliveryRecord('dlv_1', { maxAttempts: 3, attempts: [attempt(1), attempt(2)] }));
+    await sender.resumePending();
     const settled = await sender.settled('dlv_1');
     expect(settled.status).toBe('failed');
     expect(settled.attempts).toHaveLength(3);
@@ -83,8 +83,8 @@ describe('sender.resumePending', () => {
   it('fails, without sending, a delivery whose per-request secret cannot be recovered', async () => {
     const { store, sender, requests } = setup([200]);
     const record = deliveryRecord('dlv_1');
-    store.create(record, { body: Buffer.from('{}'), signAll: false, secretUnavailable: true });
-    sender.resumePending();
+    await store.create(record, { body: Buffer.from('{}'), signAll: false, secretUnavailable: true });
+    await sender.resumePending();
     const settled = await sender.settled('dlv_1');
     expect(settled.status).toBe('failed');
     expect(settled.error).toMatch(/per-request secret/);
@@ -93,34 +93,37 @@ describe('sender.resumePending', () => {
 
   it('leaves alone the deliveries it is already running', async () => {
     const { sender } = setup([200]);
-    const record = sender.send({ url: 'http://127.0.0.1:9/hook', eventType: 'a.b', payload: {}, scheme: 'native' });
-    expect(sender.resumePending()).toBe(0);
+    const record = await sender.send({ url: 'http://127.0.0.1:9/hook', eventType: 'a.b', payload: {}, scheme: 'native' });
+    expect(await sender.resumePending()).toBe(0);
     expect((await sender.settled(record.id)).attempts).toHaveLength(1);
   });
 });
 
 describe('sender.send and the outbox', () => {
   it('stores the delivery, due now, before its first attempt', async () => {
-    const { clock, store, sender } = setup([200]);
+    const { clock, store, sender, requests } = setup([200]);
     let storedBeforeFetch: DeliveryRecord | undefined;
+    let requestsBeforeStored = -1;
     const create = store.create.bind(store);
-    store.create = (record, content) => {
+    store.create = (record, content, lease) => {
       storedBeforeFetch = structuredClone(record);
-      create(record, content);
+      requestsBeforeStored = requests.length;
+      return create(record, content, lease);
     };
-    sender.send({ url: 'http://127.0.0.1:9/hook', eventType: 'a.b', payload: {}, scheme: 'native' });
+    await sender.send({ url: 'http://127.0.0.1:9/hook', eventType: 'a.b', payload: {}, scheme: 'native' });
     expect(storedBeforeFetch!.attempts).toEqual([]);
     expect(storedBeforeFetch!.nextAttemptAt).toBe(new Date(clock.now()).toISOString());
+    expect(requestsBeforeStored).toBe(0);
   });
 
   it('answers 503 storage.unavailable when the delivery cannot be stored', async () => {
-    const { store, sender } = setup([200]);
-    store.create = () => {
-      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-    };
-    expect(() => sender.send({ url: 'http://127.0.0.1:9/hook', eventType: 'a.b', payload: {}, scheme: 'native' })).toThrow(
-      expect.objectContaining({ status: 503, code: 'storage.unavailable' }),
-    );
+    const { store, sender, requests } = setup([200]);
+    store.create = () => Promise.reject(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
+    await expect(sender.send({ url: 'http://127.0.0.1:9/hook', eventType: 'a.b', payload: {}, scheme: 'native' })).rejects.toMatchObject({
+      status: 503,
+      code: 'storage.unavailable',
+    });
+    expect(requests).toEqual([]);
     expect(sender.active()).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import type { Config } from '../../config';
-import { MemoryDeliveryStore } from '../../sender/memory-delivery-store';
+import { MemoryDeliveryStore } from './delivery-store';
 import { BaseStorage, type StorageHealth } from '../storage';
 
 const HEALTHY: Promise<StorageHealth> = Promise.resolve({ ok: true });

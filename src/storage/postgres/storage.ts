@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../config';
-import { MemoryDeliveryStore } from '../../sender/memory-delivery-store';
+import { MemoryDeliveryStore } from '../memory/delivery-store';
 import type { MaintenanceOptions, Storage, StorageHealth } from '../storage';
 import { PgBatch } from './batch';
 import { PgDedupeStore } from './dedupe-store';

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Config } from '../../config';
-import { SqliteDeliveryStore } from '../../sender/sqlite-delivery-store';
+import { SqliteDeliveryStore } from './delivery-store';
 import { BaseStorage, type StorageHealth } from '../storage';
 import { SqliteDedupeStore } from './dedupe-store';
 import { GroupCommit } from './group-commit';

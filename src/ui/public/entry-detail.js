@@ -98,6 +98,9 @@ function renderDeliveries() {
 /** A delivery was created or changed: shown under the open entry when it re-sends that entry. */
 export function onDelivery(record) {
   if (!shown || !record.source || record.source.historyId !== shown.id) return;
+  // The replay's answer can arrive after the stream told of a later change (the delivery already ended): keep the newer.
+  const known = shown.deliveries.get(record.id);
+  if (known && (known.updatedAt > record.updatedAt || (known.updatedAt === record.updatedAt && record.status === 'pending'))) return;
   shown.deliveries.set(record.id, record);
   renderDeliveries();
 }

@@ -135,12 +135,15 @@ describe('Group commit on SQLite', () => {
     expect(told).toEqual(['ok, committed: evt_a']);
   });
 
-  it('commits the open batch before a write that must be durable at once (the outbox)', async () => {
+  it('writes a delivery as a unit of the open batch: one COMMIT with the webhooks of its turn, durable when it resolves', async () => {
+    const before = storage.commits;
     const unit = receive('evt_a');
-    storage.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), signAll: false });
+    const created = storage.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), signAll: false });
+    expect(committedIds()).toEqual([]);
+    await Promise.all([unit, created]);
     expect(committedIds()).toEqual(['evt_a']);
-    await unit;
-    expect(storage.deliveries.get('dlv_1')?.id).toBe('dlv_1');
+    expect(storage.commits - before).toBe(1);
+    expect((await storage.deliveries.get('dlv_1'))?.id).toBe('dlv_1');
   });
 
   it('lets a processing outcome written while a batch is open ride on its COMMIT', async () => {

@@ -63,7 +63,7 @@ describe('SQLite storage', () => {
     await first.history.add(historyEntry('evt_kept'), Buffer.from('raw'));
     await first.history.recordDuplicate('evt_kept');
     await first.dedupe.remember(['id:evt_kept', 'sig:native:abc'], 'evt_kept', T0);
-    first.deliveries.create(deliveryRecord('dlv_kept'), { body: Buffer.from('{"x":1}'), signAll: false });
+    await first.deliveries.create(deliveryRecord('dlv_kept'), { body: Buffer.from('{"x":1}'), signAll: false });
     first.close();
 
     const second = openAt(path);
@@ -71,8 +71,8 @@ describe('SQLite storage', () => {
     expect((await second.history.pendingProcessing()).map((e) => e.id)).toEqual(['evt_kept']);
     expect(await second.history.counts()).toEqual({ accepted: 1, rejected: 0 });
     expect(await second.dedupe.lookup(['sig:native:abc'], T0 + 1000)).toBe('evt_kept');
-    expect(second.deliveries.pending().map((r) => r.id)).toEqual(['dlv_kept']);
-    expect(second.deliveries.content('dlv_kept')!.body.toString()).toBe('{"x":1}');
+    expect((await second.deliveries.list({ limit: 10, status: 'pending' })).items.map((r) => r.id)).toEqual(['dlv_kept']);
+    expect((await second.deliveries.content('dlv_kept'))!.body.toString()).toBe('{"x":1}');
     second.close();
   });
 
@@ -97,35 +97,50 @@ describe('SQLite storage', () => {
     storage.close();
   });
 
+  it('releases at open the claims a killed process left, so those deliveries are due again at once', async () => {
+    const path = join(dir, 'webhooks.db');
+    const first = openAt(path);
+    const lease = { token: 'dead-process:1', leaseUntilMs: T0 + 3_600_000 };
+    await first.deliveries.create(deliveryRecord('dlv_claimed'), { body: Buffer.from('{}'), signAll: false }, lease);
+    expect(await first.deliveries.claimDue({ nowMs: T0, limit: 10, token: 'same-process:2', leaseMarginMs: 0 })).toEqual([]);
+    first.close();
+
+    const second = openAt(path);
+    const claimed = await second.deliveries.claimDue({ nowMs: T0, limit: 10, token: 'next-process:1', leaseMarginMs: 0 });
+    expect(claimed.map((c) => c.record.id)).toEqual(['dlv_claimed']);
+    expect(await second.deliveries.complete({ ...claimed[0]!.record, status: 'delivered', nextAttemptAt: null }, lease.token)).toBe(false);
+    second.close();
+  });
+
   it('never writes a per-request secret in clear, and opens it again after a restart', async () => {
     const path = join(dir, 'webhooks.db');
     const secret = 'per-request-secret-that-must-not-leak';
     const first = openAt(path);
-    first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret, signAll: false });
+    await first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret, signAll: false });
     first.close();
     expect(bytesOnDisk().includes(secret)).toBe(false);
     const second = openAt(path);
-    expect(second.deliveries.content('dlv_1')!.secret).toBe(secret);
+    expect((await second.deliveries.content('dlv_1'))!.secret).toBe(secret);
     second.close();
   });
 
   it('opens a per-request secret after WEBHOOK_SECRET rotated, while the old secret is still listed', async () => {
     const path = join(dir, 'webhooks.db');
     const first = openAt(path, { WEBHOOK_SECRET: 'old' });
-    first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret: 'custom', signAll: false });
+    await first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret: 'custom', signAll: false });
     first.close();
     const rotated = openAt(path, { WEBHOOK_SECRET: 'new,old' });
-    expect(rotated.deliveries.content('dlv_1')!.secret).toBe('custom');
+    expect((await rotated.deliveries.content('dlv_1'))!.secret).toBe('custom');
     rotated.close();
   });
 
   it('says a per-request secret is unavailable once its WEBHOOK_SECRET is gone', async () => {
     const path = join(dir, 'webhooks.db');
     const first = openAt(path, { WEBHOOK_SECRET: 'old' });
-    first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret: 'custom', signAll: false });
+    await first.deliveries.create(deliveryRecord('dlv_1'), { body: Buffer.from('{}'), secret: 'custom', signAll: false });
     first.close();
     const replaced = openAt(path, { WEBHOOK_SECRET: 'new' });
-    const content = replaced.deliveries.content('dlv_1')!;
+    const content = (await replaced.deliveries.content('dlv_1'))!;
     expect(content.secretUnavailable).toBe(true);
     expect(content.secret).toBeUndefined();
     replaced.close();
@@ -181,6 +196,24 @@ describe('SQLite migrations', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'ok'").pluck().get()).toBe(0);
     db.close();
+  });
+
+  it('upgrades a version 3 outbox: each pending delivery due at its nextAttemptAt, finished ones not due', async () => {
+    const path = join(dir, 'webhooks.db');
+    const old = new BetterSqlite3(path);
+    migrate(old, MIGRATIONS.filter((step) => step.version <= 3));
+    const insert = old.prepare('INSERT INTO deliveries (id, status, record, body, sign_all) VALUES (?, ?, ?, ?, 0)');
+    const waiting = deliveryRecord('dlv_waiting', { nextAttemptAt: new Date(T0 + 5250).toISOString() });
+    insert.run('dlv_waiting', 'pending', JSON.stringify(waiting), Buffer.from('{}'));
+    insert.run('dlv_done', 'delivered', JSON.stringify(deliveryRecord('dlv_done', { status: 'delivered', nextAttemptAt: null })), Buffer.from('{}'));
+    old.close();
+
+    const upgraded = openAt(path);
+    expect(await upgraded.deliveries.nextDueMs()).toBe(T0 + 5250);
+    expect(await upgraded.deliveries.claimDue({ nowMs: T0 + 5249, limit: 10, token: 't', leaseMarginMs: 0 })).toEqual([]);
+    const claimed = await upgraded.deliveries.claimDue({ nowMs: T0 + 5250, limit: 10, token: 't', leaseMarginMs: 0 });
+    expect(claimed.map((c) => c.record)).toEqual([waiting]);
+    upgraded.close();
   });
 
   it('upgrade a version 1 database without losing its history, pending raw bodies or dedupe keys', async () => {
