@@ -96,12 +96,18 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
   const connect = async (): Promise<void> => {
     const next = new Client({ connectionString: url, keepAlive: true });
     client = next;
-    next.on('notification', (message) => handle(message.payload));
+    // Only the current connection reconnects: a late 'end' of a replaced one must not open a second listener.
+    const lost = (): void => {
+      if (client === next) reconnect();
+    };
+    next.on('notification', (message) => {
+      if (client === next) handle(message.payload);
+    });
     next.on('error', () => {
       void next.end().catch(() => undefined);
-      reconnect();
+      lost();
     });
-    next.on('end', reconnect);
+    next.on('end', lost);
     try {
       await next.connect();
       await next.query(`LISTEN ${HISTORY_CHANNEL}`);
@@ -118,7 +124,7 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
       markReady();
       logger.debug({ err: error }, 'the LISTEN connection failed; retrying');
       void next.end().catch(() => undefined);
-      reconnect();
+      lost();
     }
   };
 
