@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../config';
 import { MemoryDeliveryStore } from '../memory/delivery-store';
+import { MemoryEndpointStore } from '../memory/endpoint-store';
 import type { MaintenanceOptions, Storage, StorageHealth } from '../storage';
 import { PgBatch } from './batch';
 import { PgDedupeStore } from './dedupe-store';
@@ -53,6 +54,12 @@ export class PostgresStorage implements Storage {
   readonly history: PgHistoryStore;
   readonly dedupe: PgDedupeStore;
   readonly deliveries: MemoryDeliveryStore;
+  /**
+   * TODO(endpoints): this instance's memory, like the deliveries above, until a Postgres implementation of the
+   * asynchronous EndpointStore contract (src/endpoints/endpoint-store.ts) lands: tests/contract/endpoint-store.ts
+   * is the suite it must pass. Until then endpoints are per instance and lost on restart with STORE=postgres.
+   */
+  readonly endpoints = new MemoryEndpointStore();
   readonly leases: ProcessingLeases;
   readonly origin: string;
   private readonly batch: PgBatch;
