@@ -9,7 +9,9 @@ import { ConfigError, loadConfig } from './config';
 import { createDeps, type AppDeps, type DepsOverrides } from './deps';
 import { startEventLoopMonitor } from './health/event-loop';
 import { createLogger, flushLogger } from './logger';
+import { openStorage } from './storage/create-storage';
 import { StorageOpenError } from './storage/errors';
+import { PostgresOpenError } from './storage/postgres/database';
 import { resumePendingWork } from './storage/resume';
 
 /**
@@ -70,8 +72,10 @@ export async function start(
         'Set WEBHOOK_SECRET (in .env or the environment) to keep one across restarts. NODE_ENV=production refuses to start without it.\n\n',
     );
   }
+  // Opened before anything starts: PostgreSQL connects and migrates (asynchronously); a failure stops start-up.
+  const storage = options.overrides?.storage ?? (await openStorage(config));
   const monitor = startEventLoopMonitor();
-  const deps = createDeps(config, logger, { eventLoop: monitor.snapshot, ...options.overrides });
+  const deps = createDeps(config, logger, { eventLoop: monitor.snapshot, ...options.overrides, storage });
   // Process metrics (CPU, memory, GC, handles) on the app's own registry; here, because they sample.
   collectDefaultMetrics({ register: deps.metrics.registry });
   const app = createApp(deps);
@@ -98,6 +102,10 @@ export async function start(
   });
   server.on('request', app);
   server.on('clientError', answerClientError);
+  // With PostgreSQL: the other instances' history into this feed, abandoned processing into this queue. Before
+  // listening, so that the first page opened here already streams what the other instances receive.
+  const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger, feed: deps.feed, work: deps.processor });
+  await deps.storage.ready?.();
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -108,13 +116,13 @@ export async function start(
     });
   } catch (error) {
     monitor.stop();
-    deps.storage.close();
+    stopMaintenance();
+    await deps.storage.close();
     throw error;
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : '127.0.0.1'}:${port}`;
   logger.info({ port, url, secretCount: config.secrets.length, store: deps.storage.kind }, 'listening');
-  const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger });
   await resumePendingWork(deps);
 
   let closing: Promise<void> | undefined;
@@ -131,7 +139,7 @@ export async function start(
       await deps.closeFetch();
       monitor.stop();
       stopMaintenance();
-      deps.storage.close();
+      await deps.storage.close();
     })());
 
   return { server, deps, url, close };
@@ -173,7 +181,7 @@ async function main(): Promise<void> {
   try {
     running = await start(process.env);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof StorageOpenError) {
+    if (error instanceof ConfigError || error instanceof StorageOpenError || error instanceof PostgresOpenError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
