@@ -131,6 +131,30 @@ describe.each(backends)('delivery loop on a shared store ($name)', (backend) => 
     await sender.stop();
   });
 
+  it('answers whoever waits for a delivery that another instance ended', async () => {
+    const { timers, store, sender, calls } = setup(true);
+    const later = new Date(T0 + 60_000).toISOString();
+    await store.create(deliveryRecord('elsewhere', { nextAttemptAt: later }), { body: Buffer.from('{}'), signAll: false });
+    let answered: string | undefined;
+    void sender.settled('elsewhere').then((record) => (answered = record.status));
+    // The other instance claims it when due and records its outcome; this one is not told.
+    const [claimed] = await store.claimDue({ nowMs: T0 + 60_000, limit: 1, token: 'other:1', leaseMarginMs: 30_000 });
+    expect(await store.complete({ ...claimed!.record, status: 'delivered', nextAttemptAt: null }, 'other:1')).toBe(true);
+    for (let i = 0; i < 20; i += 1) await nextTurn();
+    expect(answered).toBeUndefined();
+    await until(() => timers.live().some((t) => t.ms === POLL_MS));
+    for (let fired = 0; answered === undefined && fired < 5; fired += 1) {
+      for (const timer of timers.live()) {
+        timer.ended = true;
+        timer.end();
+      }
+      for (let i = 0; i < 20; i += 1) await nextTurn();
+    }
+    expect(answered).toBe('delivered');
+    expect(calls).toHaveLength(0);
+    await sender.stop();
+  });
+
   it('arms no poll for a store only this process writes', async () => {
     const { timers, store, sender, calls } = setup(false);
     await sender.resumePending();
