@@ -78,6 +78,20 @@ describePostgres('PostgreSQL stores', () => {
       expect(await b.complete({ ...second!.record, status: 'delivered', nextAttemptAt: null }, 'b1')).toBe(true);
     });
 
+    it('writes the outcomes of one turn together, each only under its own token', async () => {
+      const a = deliveries('a');
+      await Promise.all(Array.from({ length: 40 }, (_, i) => a.create(deliveryRecord(`d${i}`), { body: Buffer.from('{}'), signAll: false })));
+      const claimed = await a.claimDue({ nowMs: T0, limit: 40, token: 'mine', leaseMarginMs: 30_000 });
+      expect(claimed).toHaveLength(40);
+      const written = await Promise.all(
+        claimed.map(({ record }, i) =>
+          a.complete({ ...record, status: i % 2 === 0 ? 'delivered' : 'failed', nextAttemptAt: null }, i % 4 === 3 ? 'stale' : 'mine'),
+        ),
+      );
+      expect(written).toEqual(claimed.map((_c, i) => i % 4 !== 3));
+      expect(await a.counts()).toEqual({ pending: 10, delivered: 20, failed: 10 });
+    });
+
     it('keeps a per-request secret sealed in the table', async () => {
       const a = deliveries('a');
       await a.create(deliveryRecord('d1'), { body: Buffer.from('{}'), secret: 'per-request-secret', signAll: false });
