@@ -3,6 +3,7 @@ const { spawn } = require('node:child_process');
 const net = require('node:net');
 const fs = require('node:fs');
 const path = require('node:path');
+const os = require('node:os');
 const autocannon = require('autocannon');
 
 const ROOT = path.join(__dirname, '..');
@@ -18,18 +19,56 @@ function freePort() {
   });
 }
 
-async function waitForHttp(url, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits until `url` answers. No deadline: a loaded machine may take long to start a process, and a process
+ * that dies is caught by startProcess; past `slowMs` it says so once and goes on waiting.
+ */
+async function waitForHttp(url, slowMs = 15000) {
+  const started = Date.now();
+  let warned = false;
   for (;;) {
     try {
       const res = await fetch(url);
       await res.arrayBuffer();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms: ${error.message}`);
+      if (!warned && Date.now() - started > slowMs) {
+        warned = true;
+        progress(`${url} has not answered after ${Math.round(slowMs / 1000)} s (${error.message}); still waiting`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+const benchStarted = Date.now();
+
+/** The machine's 1-minute load average, two decimals: reported with every figure (a shared machine). */
+const loadAverage = () => Math.round(os.loadavg()[0] * 100) / 100;
+
+/** One progress line on stderr: time since the bench started, the load average, the message. */
+function progress(message) {
+  const s = Math.round((Date.now() - benchStarted) / 1000);
+  const clock = `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  process.stderr.write(`[${clock} load ${loadAverage().toFixed(2)}] ${message}\n`);
+}
+
+/**
+ * Says so when a scenario runs past its planned time, then every 30 s, and lets it go on: a slow run is
+ * reported, never cut off. Returns the function that stops watching.
+ */
+function watchLong(name, plannedSeconds) {
+  const started = Date.now();
+  let timer;
+  const later = (ms) => {
+    timer = setTimeout(() => {
+      progress(`${name} is running long: ${Math.round((Date.now() - started) / 1000)} s (planned about ${plannedSeconds} s); going on`);
+      later(30_000);
+    }, ms);
+    timer.unref();
+  };
+  later(plannedSeconds * 1000);
+  return () => clearTimeout(timer);
 }
 
 /** Starts a Node script as a child process on a free port and waits until `probePath` answers. */
@@ -81,7 +120,7 @@ async function startProcess({ script, env = {}, node = process.execPath, probePa
 
 function cannon(options) {
   return new Promise((resolve, reject) => {
-    autocannon({ ...options, ...{} }, (error, result) => (error ? reject(error) : resolve(result)));
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
   });
 }
 
@@ -93,4 +132,4 @@ const median = (values) => {
 
 const mb = (bytes) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
-module.exports = { ROOT, freePort, startProcess, cannon, median, mb, waitForHttp };
+module.exports = { ROOT, freePort, startProcess, cannon, median, mb, waitForHttp, loadAverage, progress, watchLong };

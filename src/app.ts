@@ -4,6 +4,7 @@ import { requireAdmin } from './middleware/auth';
 import { rejectCrossSite } from './middleware/csrf';
 import { requireHost } from './middleware/require-host';
 import { errorHandler, notFound } from './middleware/error-handler';
+import { installJsonResponse } from './middleware/json-response';
 import { rateLimit } from './middleware/rate-limit';
 import { securityHeaders } from './middleware/security-headers';
 import { deliveriesRouter } from './routes/deliveries';
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // responses are fresh JSON; hashing every body for an ETag buys nothing here
+  installJsonResponse(app); // res.json without Express's per-answer header parsing, same bytes
   const { security } = deps.config;
   // Decides req.ip (and so the loopback rule and the rate limit) behind a reverse proxy; off by default,
   // since trusting X-Forwarded-For from anyone would let any client claim to be 127.0.0.1.

@@ -1,10 +1,13 @@
+import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { BatchedLines } from './log-batch';
 
 /**
  * Structured JSON lines with pino. By default they go to stdout through an asynchronous
- * destination (sonic-boom), so logging never blocks the receive path on a slow pipe; `flushLogger` drains
- * it before the process exits. No redaction paths: the code never hands a secret or a signature to the
- * logger (tests check every line), and pino's redaction costs on every call.
+ * destination (sonic-boom), so logging never blocks the receive path on a slow pipe, in one write per
+ * 10 ms at most (log-batch.ts); `flushLogger` drains it before the process exits, and the lines still
+ * waiting are written synchronously on `exit` (a crash, `process.exit`). No redaction paths: the code never
+ * hands a secret or a signature to the logger (tests check every line), and pino's redaction costs on every call.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
@@ -13,10 +16,24 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    // minLength 1: every line is written at once, and flush() waits for writes in flight (with 0 it returns at
-    // once, so the exit's synchronous flush could print the last lines before earlier ones).
-    destination ?? pino.destination({ dest: 1, sync: false, minLength: 1 }),
+    destination ?? stdoutInBatches(),
   );
+}
+
+function stdoutInBatches(): DestinationStream {
+  // minLength 1: every batch is written at once, and flush() waits for writes in flight (with 0 it returns at
+  // once, so the exit's synchronous flush could print the last lines before earlier ones).
+  const sonic = pino.destination({ dest: 1, sync: false, minLength: 1 });
+  const batched = new BatchedLines(sonic, (data) => writeSync(1, data));
+  // Registered after pino's exit handler for sonic-boom (pino.destination registers it), so it runs after it.
+  process.once('exit', () => {
+    try {
+      batched.flushSync();
+    } catch {
+      // stdout is gone (EPIPE, closed): there is nowhere left to write, and exiting must not fail on it
+    }
+  });
+  return batched;
 }
 
 /** Writes out whatever the logger still buffers. */

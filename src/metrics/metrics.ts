@@ -44,6 +44,42 @@ export function attemptOutcome(statusCode: number | undefined): string {
   return statusCode === undefined ? 'error' : `${Math.floor(statusCode / 100)}xx`;
 }
 
+/**
+ * Counts kept as plain numbers per label combination and added to a prom-client counter when it is scraped
+ * (its `collect`). Why: `Counter.inc(labels)` hashes the label object on every call (about 0.4 µs, measured),
+ * on the receive path once per webhook; a scrape every few seconds does it once per combination.
+ */
+class PendingCounts<L extends string> {
+  private readonly byKey = new Map<string, { readonly labels: Partial<Record<L, string>>; count: number }>();
+
+  add(key: string, labels: () => Partial<Record<L, string>>): void {
+    const slot = this.byKey.get(key);
+    if (slot) slot.count += 1;
+    else this.byKey.set(key, { labels: labels(), count: 1 });
+  }
+
+  /** Moves the counts into `counter`; the label combinations stay, at zero (there are few of them). */
+  drainInto(counter: Counter<L>): void {
+    for (const slot of this.byKey.values()) {
+      if (slot.count === 0) continue;
+      counter.inc(slot.labels, slot.count);
+      slot.count = 0;
+    }
+  }
+}
+
+/** A counter whose increments are batched until a scrape (see PendingCounts). */
+function batchedCounter<L extends string>(options: { name: string; help: string; labelNames?: readonly L[]; registers: Registry[] }): PendingCounts<L> {
+  const pending = new PendingCounts<L>();
+  new Counter<L>({
+    ...options,
+    collect() {
+      pending.drainInto(this);
+    },
+  });
+  return pending;
+}
+
 // Seconds, as Prometheus conventions ask: from 5 ms (a local handler) to 30 s (the default timeouts).
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -51,20 +87,20 @@ export function createMetrics(sources: () => GaugeSources): Metrics {
   const registry = new Registry();
   const registers = [registry];
 
-  const received = new Counter({
+  const received = batchedCounter({
     name: 'webhook_received_total',
     help: 'Requests to /webhook/receive by signature scheme (none when no signature header) and outcome.',
     labelNames: ['scheme', 'outcome'] as const,
     registers,
   });
-  const verificationFailures = new Counter({
+  const verificationFailures = batchedCounter({
     name: 'webhook_verification_failures_total',
     help: 'Requests to /webhook/receive refused, by reason (the error code).',
     labelNames: ['reason'] as const,
     registers,
   });
-  const rateLimited = new Counter({ name: 'webhook_rate_limited_total', help: 'Requests to /webhook/receive refused by RECEIVE_RATE_LIMIT.', registers });
-  const processed = new Counter({
+  const rateLimited = batchedCounter({ name: 'webhook_rate_limited_total', help: 'Requests to /webhook/receive refused by RECEIVE_RATE_LIMIT.', registers });
+  const processed = batchedCounter({
     name: 'webhook_processing_total',
     help: 'Received events whose handlers ran, by outcome.',
     labelNames: ['outcome'] as const,
@@ -76,13 +112,13 @@ export function createMetrics(sources: () => GaugeSources): Metrics {
     buckets: DURATION_BUCKETS,
     registers,
   });
-  const deliveries = new Counter({
+  const deliveries = batchedCounter({
     name: 'webhook_deliveries_total',
     help: 'Sent webhooks that ended, by outcome.',
     labelNames: ['outcome'] as const,
     registers,
   });
-  const attempts = new Counter({
+  const attempts = batchedCounter({
     name: 'webhook_delivery_attempts_total',
     help: 'Delivery attempts by outcome: the response status class, error (no response) or forbidden (destination refused).',
     labelNames: ['outcome'] as const,
@@ -135,17 +171,17 @@ export function createMetrics(sources: () => GaugeSources): Metrics {
 
   return {
     registry,
-    received: (scheme, outcome) => received.inc({ scheme: scheme ?? 'none', outcome }),
-    verificationFailed: (reason) => verificationFailures.inc({ reason }),
-    rateLimited: () => rateLimited.inc(),
+    received: (scheme, outcome) => received.add(`${scheme ?? 'none'} ${outcome}`, () => ({ scheme: scheme ?? 'none', outcome })),
+    verificationFailed: (reason) => verificationFailures.add(reason, () => ({ reason })),
+    rateLimited: () => rateLimited.add('', () => ({})),
     processed: (outcome, durationMs) => {
-      processed.inc({ outcome });
+      processed.add(outcome, () => ({ outcome }));
       processingDuration.observe(durationMs / 1000);
     },
     attempt: (outcome, durationMs) => {
-      attempts.inc({ outcome });
+      attempts.add(outcome, () => ({ outcome }));
       attemptDuration.observe(durationMs / 1000);
     },
-    delivery: (outcome) => deliveries.inc({ outcome }),
+    delivery: (outcome) => deliveries.add(outcome, () => ({ outcome })),
   };
 }

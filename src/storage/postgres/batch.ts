@@ -17,10 +17,12 @@ export function isRetryable(error: unknown): boolean {
 /** Bytes of one NOTIFY payload at most (PostgreSQL refuses 8000 and more): longer lists are split. */
 const NOTIFY_MAX_BYTES = 7000;
 
-/** What a unit of work sees: its queries run inside the batch's transaction, in a savepoint of its own. */
+/**
+ * What a unit of work sees: its queries run inside the batch's transaction. A unit undoes its own writes by
+ * statements (the receive path deletes the keys it claimed before answering a duplicate) rather than a
+ * savepoint, which would cost a round trip per webhook.
+ */
 export interface Tx extends Queryable {
-  /** Undoes what this unit wrote so far (ROLLBACK TO its savepoint); the unit may go on writing. */
-  rollbackUnit(): Promise<void>;
   /** Announces a changed history row to every instance, on the batch's COMMIT (see listener.ts). */
   changed(kind: ChangeKind, seq: string | number): void;
 }
@@ -69,15 +71,16 @@ export function notifyPayloads(origin: string, changes: ReadonlyMap<ChangeKind, 
 
 /**
  * Group commit for PostgreSQL: the writes of one turn of the event loop share one transaction, as SQLite's
- * (../sqlite/group-commit.ts). Each unit runs in a SAVEPOINT of its own: a unit that fails is rolled back alone
- * and rejected, the others go on. At the end of the turn (or at `maxUnits`) one COMMIT makes them durable, and
- * only then does any unit's promise resolve: the receive route answers 200 for a committed event only.
+ * (../sqlite/group-commit.ts). At the end of the turn (or at `maxUnits`) one COMMIT makes them durable, and only
+ * then does any unit's promise resolve: the receive route answers 200 for a committed event only.
  *
- * A batch that PostgreSQL aborts for a deadlock or a serialization failure (two instances' batches locking
- * the same dedupe keys in opposite orders) is run again from the start, up to `BATCH_ATTEMPTS` times; every
- * unit is a function of the database alone, so running it again is safe. Any other failure of the
- * transaction (a lost connection, a failed COMMIT) rejects every unit of the batch: nothing of it is kept.
- * Batches of consecutive turns may run at once, each on its own pooled connection.
+ * No savepoint per unit (a round trip each, as many as the webhook's own statement): a unit whose statement
+ * fails aborts the transaction, which is then rolled back and run again without that unit, which alone is
+ * rejected. A batch that PostgreSQL aborts for a deadlock or a serialization failure (two instances' batches
+ * locking the same dedupe keys in opposite orders) is run again from the start, up to `BATCH_ATTEMPTS` times.
+ * Every unit is a function of the database alone, so running it again is safe. Any other failure (a lost
+ * connection, a failed COMMIT) rejects every unit of the batch: nothing of it is kept. Batches of consecutive
+ * turns may run at once, each on its own pooled connection.
  */
 export class PgBatch {
   private queue: Unit[] = [];
@@ -128,26 +131,36 @@ export class PgBatch {
       for (const unit of units) unit.reject(error);
       return;
     }
+    // Units that failed on their own: the batch runs again without them.
+    const failed = new Map<number, unknown>();
     let broken: unknown;
     try {
-      for (let attempt = 1; ; attempt += 1) {
-        const outcomes = await this.attempt(client, units).catch((error: unknown) => ({ error }));
-        if (!('error' in outcomes)) {
-          this.commits += 1;
-          this.options.onCommitted?.();
+      for (let attempt = 1; ; ) {
+        const outcome = await this.attempt(client, units, failed).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        if (outcome === undefined) {
+          if (failed.size < units.length) {
+            this.commits += 1;
+            this.options.onCommitted?.();
+          }
           for (const [i, unit] of units.entries()) {
-            const outcome = outcomes.results[i]!;
-            if (outcome.ok) unit.resolve(outcome.value);
-            else unit.reject(outcome.error);
+            if (failed.has(i)) unit.reject(failed.get(i));
           }
           return;
         }
         await client.query('ROLLBACK').catch((error: unknown) => {
           broken = error;
         });
-        if (broken === undefined && isRetryable(outcomes.error) && attempt < BATCH_ATTEMPTS) continue;
-        this.options.onWriteFailed?.(outcomes.error);
-        for (const unit of units) unit.reject(outcomes.error);
+        if (broken === undefined && outcome instanceof UnitFailed) {
+          failed.set(outcome.index, outcome.cause);
+          continue;
+        }
+        attempt += 1;
+        if (broken === undefined && isRetryable(outcome) && attempt <= BATCH_ATTEMPTS) continue;
+        this.options.onWriteFailed?.(outcome);
+        for (const unit of units) unit.reject(outcome);
         return;
       }
     } finally {
@@ -156,37 +169,43 @@ export class PgBatch {
     }
   }
 
-  /** One run of the whole batch: BEGIN, each unit in its savepoint, one NOTIFY, COMMIT. Throws to retry or fail it all. */
-  private async attempt(client: PoolClient, units: readonly Unit[]): Promise<{ results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] }> {
+  /**
+   * One run of the batch: BEGIN, each unit (but those in `failed`), one NOTIFY, COMMIT; then each unit's
+   * promise resolves. Throws `UnitFailed` when a unit fails on its own (the batch is run again without it),
+   * anything else to retry (a deadlock) or fail the whole batch.
+   */
+  private async attempt(client: PoolClient, units: readonly Unit[], failed: ReadonlyMap<number, unknown>): Promise<void> {
     const changes = new Map<ChangeKind, string[]>();
-    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const values: unknown[] = [];
     await client.query('BEGIN');
-    for (const unit of units) {
-      const unitChanges: [ChangeKind, string][] = [];
+    for (const [index, unit] of units.entries()) {
+      if (failed.has(index)) continue;
       const tx: Tx = {
-        query: (text, values) => client.query(text, values),
-        rollbackUnit: async () => {
-          await client.query('ROLLBACK TO SAVEPOINT u');
-          unitChanges.length = 0;
-        },
-        changed: (kind, seq) => unitChanges.push([kind, String(seq)]),
+        query: (text, params) => client.query(text, params),
+        changed: (kind, seq) => (changes.get(kind) ?? changes.set(kind, []).get(kind)!).push(String(seq)),
       };
-      // The savepoints are not released: the name is reused (ROLLBACK TO names the newest), and COMMIT ends them all.
-      await client.query('SAVEPOINT u');
       try {
-        results.push({ ok: true, value: await unit.run(tx) });
-        for (const [kind, seq] of unitChanges) (changes.get(kind) ?? changes.set(kind, []).get(kind)!).push(seq);
+        values[index] = await unit.run(tx);
       } catch (error) {
-        // A deadlock or a serialization failure aborts the whole batch (and runs it again); a lost connection too.
-        if (isRetryable(error)) throw error;
-        await client.query('ROLLBACK TO SAVEPOINT u');
-        results.push({ ok: false, error });
+        // A deadlock or a serialization failure is the batch's (run it again); a lost connection too (ROLLBACK fails).
+        throw isRetryable(error) ? error : new UnitFailed(index, error);
       }
     }
     for (const payload of notifyPayloads(this.options.origin, changes)) {
       await client.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]);
     }
-    await client.query('COMMIT');
-    return { results };
+    if (failed.size < units.length) await client.query('COMMIT');
+    else await client.query('ROLLBACK');
+    for (const [index, unit] of units.entries()) if (!failed.has(index)) unit.resolve(values[index]);
+  }
+}
+
+/** A unit failed on its own (its statement was refused): the others of its batch are run again without it. */
+class UnitFailed extends Error {
+  constructor(
+    readonly index: number,
+    override readonly cause: unknown,
+  ) {
+    super('a unit of the batch failed');
   }
 }

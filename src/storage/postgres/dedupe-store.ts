@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { DedupeStore } from '../../dedupe/store';
 import { storedKey } from '../sqlite/dedupe-store';
-import type { PgBatch, Tx } from './batch';
+import type { PgBatch } from './batch';
 import type { Queryable } from './rows';
 
 export interface PgDedupeOptions {
@@ -27,8 +27,8 @@ export function uniqueKeys(keys: readonly string[]): Buffer[] {
 
 /**
  * Dedupe keys in PostgreSQL, shared by every instance. The receive path never calls `lookup` then `remember`
- * (a race between instances): `PgHistoryStore.accept` claims the keys with `insertKeys`, in one statement
- * that PostgreSQL's unique index decides. Expiry and `maxEntries` are enforced by the maintenance job, not on
+ * (a race between instances): `PgHistoryStore.accept` claims the keys in the same statement as it inserts the
+ * entry, and PostgreSQL's unique index decides. Expiry and `maxEntries` are enforced by the maintenance job, not on
  * every insert.
  */
 export class PgDedupeStore implements DedupeStore {
@@ -42,24 +42,8 @@ export class PgDedupeStore implements DedupeStore {
     this.ttlMs = options.ttlSeconds * 1000;
   }
 
-  /**
-   * Claims `keys` for `eventId` unless a live key (not expired at `nowMs`) holds one already: returns how many
-   * it claimed. A key held by a concurrent transaction makes this wait for that one's outcome (the unique
-   * index), so two instances can never both claim it. Fewer than `keys.length` means another event holds one:
-   * the caller rolls its unit back.
-   */
-  static async insertKeys(tx: Tx, keys: readonly Buffer[], eventId: string, nowMs: number, ttlMs: number): Promise<number> {
-    const { rowCount } = await tx.query(
-      `INSERT INTO dedupe_keys (key, event_id, expires_at_ms) SELECT k, $2, $3 FROM unnest($1::bytea[]) AS k
-       ON CONFLICT (key) DO UPDATE SET event_id = EXCLUDED.event_id, expires_at_ms = EXCLUDED.expires_at_ms
-       WHERE dedupe_keys.expires_at_ms <= $4`,
-      [keys, eventId, nowMs + ttlMs, nowMs],
-    );
-    return rowCount ?? 0;
-  }
-
   /** The event first remembered under any of `keys` (in their order) that has not expired at `nowMs`. */
-  static async find(tx: Pick<Tx, 'query'>, keys: readonly Buffer[], nowMs: number): Promise<string | undefined> {
+  static async find(tx: Queryable, keys: readonly Buffer[], nowMs: number): Promise<string | undefined> {
     const { rows } = await tx.query<{ event_id: string }>(
       'SELECT event_id FROM dedupe_keys WHERE key = ANY($1::bytea[]) AND expires_at_ms > $2 ORDER BY array_position($1::bytea[], key) LIMIT 1',
       [keys, nowMs],

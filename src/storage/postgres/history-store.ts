@@ -48,28 +48,28 @@ export class PgHistoryStore implements HistoryStore {
     const stored = uniqueKeys(keys);
     const token = randomUUID();
     const outcome = await this.batch.commit(async (tx): Promise<AcceptOutcome> => {
-      // The keys first: ON CONFLICT decides who was first, waiting for a concurrent holder's COMMIT or ROLLBACK.
       for (let tries = 1; ; tries += 1) {
-        const claimed = stored.length === 0 ? 0 : await PgDedupeStore.insertKeys(tx, stored, entry.id, nowMs, this.options.dedupeTtlMs);
-        if (claimed === stored.length) break;
-        await tx.rollbackUnit();
-        const seen = await PgDedupeStore.find(tx, stored, nowMs);
-        if (seen !== undefined) return { stored: false, duplicateOf: seen, update: await this.countDuplicate(tx, seen) };
-        // The holder's key was swept between the two statements: claim again.
+        // One statement: the keys (ON CONFLICT decides who was first, waiting for a concurrent holder's COMMIT
+        // or ROLLBACK), then the entry and its job only if every key was claimed.
+        const { seq, claimed } = await this.insertRow(tx, entry, rawBody, token, { keys: stored, nowMs });
+        if (seq !== undefined) {
+          tx.changed('r', seq);
+          return STORED;
+        }
+        // Not stored: give back the keys this statement did claim (this unit's own undo, without a savepoint).
+        if (claimed.length > 0) await tx.query('DELETE FROM dedupe_keys WHERE key = ANY($1::bytea[])', [claimed]);
+        if (claimed.length < stored.length) {
+          const seen = await PgDedupeStore.find(tx, stored, nowMs);
+          if (seen !== undefined) return { stored: false, duplicateOf: seen, update: await this.countDuplicate(tx, seen) };
+        } else {
+          // Every key claimed, but the id is taken: by an accepted entry (a duplicate whose keys expired), or by a
+          // rejected one, which an accepted event replaces.
+          const { rowCount } = await tx.query("DELETE FROM history WHERE id = $1 AND status = 'rejected'", [entry.id]);
+          if (rowCount !== 1) return { stored: false, duplicateOf: entry.id, update: await this.countDuplicate(tx, entry.id) };
+        }
+        // A holder's key was swept between two statements, or a rejected entry gave way: claim again.
         if (tries >= 3) throw new Error('a dedupe key changed hands three times while it was checked');
       }
-      let seq = await this.insertRow(tx, entry, rawBody, token);
-      if (seq === undefined) {
-        // The id is taken: by an accepted entry (a duplicate, its keys expired), or by a rejected one (replaced).
-        const { rowCount } = await tx.query("DELETE FROM history WHERE id = $1 AND status = 'rejected'", [entry.id]);
-        if (rowCount === 1) seq = await this.insertRow(tx, entry, rawBody, token);
-        if (seq === undefined) {
-          await tx.rollbackUnit();
-          return { stored: false, duplicateOf: entry.id, update: await this.countDuplicate(tx, entry.id) };
-        }
-      }
-      tx.changed('r', seq);
-      return STORED;
     });
     if (outcome.stored && entry.processing?.state === 'pending') this.options.leases.hold(entry.id, token);
     return outcome;
@@ -79,28 +79,43 @@ export class PgHistoryStore implements HistoryStore {
     await this.batch.commit(async (tx) => {
       await tx.query('DELETE FROM history WHERE id = $1', [entry.id]);
       // Not leased: an event added this way is processed by whichever instance claims it.
-      const seq = await this.insertRow(tx, entry, rawBody ?? Buffer.alloc(0), null);
-      tx.changed('r', seq!);
+      const { seq } = await this.insertRow(tx, entry, rawBody ?? Buffer.alloc(0), null);
+      if (seq !== undefined) tx.changed('r', seq);
     });
   }
 
   /**
-   * Inserts the entry, and its processing job (with the raw body) when it is accepted and pending, leased to
-   * this instance under `token` (null: free for any instance to claim). Undefined when the id is taken.
+   * In one statement: claims `claim.keys` (those not held by a live key at `claim.nowMs`), then, only if it
+   * claimed all of them, inserts the entry and, when it is accepted and pending, its processing job with the
+   * raw body, leased to this instance under `token` (null: free for any instance to claim). Answers the new
+   * row's seq (undefined when not inserted: a key or the id is taken) and the keys it claimed.
    */
-  private async insertRow(tx: Tx, entry: HistoryEntry, rawBody: Buffer, token: string | null): Promise<string | undefined> {
+  private async insertRow(
+    tx: Tx,
+    entry: HistoryEntry,
+    rawBody: Buffer,
+    token: string | null,
+    claim: { keys: readonly Buffer[]; nowMs: number } = { keys: [], nowMs: 0 },
+  ): Promise<{ seq: string | undefined; claimed: Buffer[] }> {
     const { duplicates, processing, ...rest } = entry;
     const pending = entry.status === 'accepted' && processing?.state === 'pending';
-    const { rows } = await tx.query<{ seq: string }>(
-      `WITH h AS (
+    const { rows } = await tx.query<{ seq: string | null; claimed: Buffer[] }>(
+      `WITH k AS (
+         INSERT INTO dedupe_keys (key, event_id, expires_at_ms) SELECT k, $1::text, $15::bigint FROM unnest($14::bytea[]) AS k
+         ON CONFLICT (key) DO UPDATE SET event_id = EXCLUDED.event_id, expires_at_ms = EXCLUDED.expires_at_ms
+         WHERE dedupe_keys.expires_at_ms <= $16::bigint
+         RETURNING key
+       ), h AS (
          INSERT INTO history (id, status, event_type, received_at, entry, duplicates, processing, weight)
-         VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING seq
+         SELECT $1::text, $2::text, $3::text, $4::timestamptz, $5::text, $6::int, $7::jsonb, $8::int
+         WHERE (SELECT count(*) FROM k) = cardinality($14::bytea[])
+         ON CONFLICT (id) DO NOTHING RETURNING seq
        ), j AS (
          INSERT INTO processing_jobs (history_seq, raw_body, lease_owner, lease_token, lease_expires_at)
          SELECT seq, $9, CASE WHEN $11::uuid IS NULL THEN NULL ELSE $10::text END, $11::uuid,
                 CASE WHEN $11::uuid IS NULL THEN '-infinity'::timestamptz ELSE clock_timestamp() + $12::float8 * interval '1 millisecond' END
          FROM h WHERE $13::boolean
-       ) SELECT seq FROM h`,
+       ) SELECT (SELECT seq FROM h) AS seq, ARRAY(SELECT key FROM k) AS claimed`,
       [
         entry.id,
         entry.status,
@@ -115,9 +130,12 @@ export class PgHistoryStore implements HistoryStore {
         token,
         this.options.leases.leaseMs,
         pending,
+        claim.keys,
+        claim.nowMs + this.options.dedupeTtlMs,
+        claim.nowMs,
       ],
     );
-    return rows[0]?.seq;
+    return { seq: rows[0]!.seq ?? undefined, claimed: rows[0]!.claimed };
   }
 
   private async countDuplicate(tx: Tx, id: string): Promise<EntryUpdate | undefined> {

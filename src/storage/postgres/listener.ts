@@ -12,6 +12,8 @@ export const HISTORY_CHANNEL = 'webhook_history';
 export const RECONNECT_MIN_MS = 250;
 export const RECONNECT_MAX_MS = 5_000;
 
+const REMOTE = { remote: true } as const;
+
 type Payload = { readonly o?: unknown } & Partial<Record<ChangeKind, unknown>>;
 
 export interface HistoryFollower {
@@ -48,7 +50,7 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
 
   const publishRows = async (kind: ChangeKind, seqs: string[]): Promise<void> => {
     if (kind === 'c') {
-      feed.publish('cleared', null, {});
+      feed.publish('cleared', null, {}, REMOTE);
       return;
     }
     if (seqs.length === 0) return;
@@ -57,8 +59,8 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
       [seqs],
     );
     for (const row of rows) {
-      if (kind === 'r') feed.publish(row.status === 'accepted' ? 'received' : 'rejected', row.id, toEntry(row));
-      else feed.publish('updated', row.id, { id: row.id, duplicates: row.duplicates, processing: row.processing as ProcessingState | null });
+      if (kind === 'r') feed.publish(row.status === 'accepted' ? 'received' : 'rejected', row.id, toEntry(row), REMOTE);
+      else feed.publish('updated', row.id, { id: row.id, duplicates: row.duplicates, processing: row.processing as ProcessingState | null }, REMOTE);
     }
   };
 
@@ -94,12 +96,18 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
   const connect = async (): Promise<void> => {
     const next = new Client({ connectionString: url, keepAlive: true });
     client = next;
-    next.on('notification', (message) => handle(message.payload));
+    // Only the current connection reconnects: a late 'end' of a replaced one must not open a second listener.
+    const lost = (): void => {
+      if (client === next) reconnect();
+    };
+    next.on('notification', (message) => {
+      if (client === next) handle(message.payload);
+    });
     next.on('error', () => {
       void next.end().catch(() => undefined);
-      reconnect();
+      lost();
     });
-    next.on('end', reconnect);
+    next.on('end', lost);
     try {
       await next.connect();
       await next.query(`LISTEN ${HISTORY_CHANNEL}`);
@@ -116,7 +124,7 @@ export function followHistory(options: { url: string; pool: Pool; origin: string
       markReady();
       logger.debug({ err: error }, 'the LISTEN connection failed; retrying');
       void next.end().catch(() => undefined);
-      reconnect();
+      lost();
     }
   };
 

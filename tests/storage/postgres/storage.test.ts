@@ -133,8 +133,32 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
       ['updated', 'evt_b'],
     ]);
     expect((seen[0]!.data as { payload: unknown }).payload).toEqual({ from: 'b' });
+    expect(seen.every((e) => e.remote === true)).toBe(true); // FORWARD_URL leaves them to b
     expect(seen[3]!.data).toEqual({ id: 'evt_b', duplicates: 1, processing: { state: 'done', durationMs: 1 } });
   });
+
+  it('listens again by itself once the database is back, and publishes the other instance\'s writes as before', async () => {
+    if (!server.pausable) return; // TEST_DATABASE_URL: a server this test cannot stop
+    const url = await server.createDatabase();
+    const [a, b] = [await instance(url), await instance(url)];
+    const feed = createHistoryFeed();
+    const seen: string[] = [];
+    feed.subscribe({ onEvent: (event) => seen.push(`${event.name} ${event.entryId}`) });
+    stops.push(a.startMaintenance({ now: () => T0, logger: memoryLogger().logger, feed }));
+    await eventually(async () => (a.follower?.listening ? true : undefined));
+
+    server.pause();
+    try {
+      await eventually(async () => (a.follower!.listening ? undefined : true));
+    } finally {
+      server.resume();
+    }
+    await eventually(async () => (a.follower!.listening ? true : undefined), 30_000);
+    await eventually(async () => ((await b.health()).ok ? true : undefined));
+    await b.history.accept(historyEntry('evt_after'), Buffer.from('{}'), ['id:native:evt_after'], T0);
+    await eventually(async () => (seen.length > 0 ? true : undefined));
+    expect(seen).toEqual(['received evt_after']);
+  }, 60_000);
 
   it('runs the maintenance job on one instance at a time, under the advisory lock', async () => {
     const url = await server.createDatabase();
