@@ -51,6 +51,13 @@ export interface Storage {
   startMaintenance(options: MaintenanceOptions): () => void;
   /** Resolves once what `startMaintenance` started is up (PostgreSQL: its LISTEN connection, or its first failure). */
   ready?(): Promise<void>;
+  /**
+   * Keeps a setting across restarts: stores `value` under `name` unless a value is stored there already, and
+   * resolves with the stored one, durable. Two instances racing get the same value (the first one stored).
+   * Used for the generated `WEBHOOK_SECRET` (storage/kept-secret.ts); memory keeps it for this process only.
+   * Postgres: `INSERT ... ON CONFLICT (name) DO NOTHING`, then `SELECT value`.
+   */
+  keepSetting(name: string, value: string): Promise<string>;
   /** Closes the database (PostgreSQL: once the writes in flight are done); the stores must not be used afterwards. */
   close(): void | Promise<void>;
 }
@@ -66,6 +73,7 @@ export abstract class BaseStorage implements Storage {
   abstract readonly deliveries: DeliveryStore;
   abstract readonly commits: number;
   abstract health(): Promise<StorageHealth>;
+  abstract keepSetting(name: string, value: string): Promise<string>;
   abstract close(): void;
 
   sweep(nowMs: number): { dedupe: number; history: number } {

@@ -192,6 +192,13 @@ export class PostgresStorage implements Storage {
   /** The LISTEN side, once `startMaintenance` was given a feed (tests wait on it). */
   follower: ReturnType<typeof followHistory> | undefined;
 
+  /** See `Storage.keepSetting`: the first instance to store a value wins, and every instance reads that one. */
+  async keepSetting(name: string, value: string): Promise<string> {
+    await this.pool.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [name, value]);
+    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [name]);
+    return rows[0]!.value;
+  }
+
   /** Waits for the writes in flight, then closes the pool. */
   async close(): Promise<void> {
     if (this.closed) return;

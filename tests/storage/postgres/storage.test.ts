@@ -160,6 +160,15 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
     expect(seen).toEqual(['received evt_after']);
   }, 60_000);
 
+  it('keeps the first value of a setting for every instance (a generated WEBHOOK_SECRET shared by all)', async () => {
+    const url = await server.createDatabase();
+    const [a, b] = [await instance(url), await instance(url)];
+    const [kept, other] = await Promise.all([a.keepSetting('generated_webhook_secret', 'from-a'), b.keepSetting('generated_webhook_secret', 'from-b')]);
+    expect(['from-a', 'from-b']).toContain(kept);
+    expect(other).toBe(kept);
+    expect(await b.keepSetting('generated_webhook_secret', 'later')).toBe(kept);
+  });
+
   it('runs the maintenance job on one instance at a time, under the advisory lock', async () => {
     const url = await server.createDatabase();
     const a = await instance(url, { HISTORY_LIMIT: '2' });
