@@ -18,7 +18,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const SEND_ROUNDS = Number(process.env.BENCH_SEND_ROUNDS || 3);
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = 50;
-const SECRET = 'bench-secret';
+const SECRET = 'bench-secret-0123456789abcdef';
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
 const wants = (name) => !ONLY || ONLY.has(name);

@@ -70,8 +70,8 @@ function makeSender(fetchImpl, config, transport) {
     store,
     config,
     newId: newUuidId,
-    secretsFor: () => ['bench-secret'],
-    secrets: () => ['bench-secret'], // builds before per-scheme secrets (BENCH_DIST)
+    secretsFor: () => ['bench-secret-0123456789abcdef'],
+    secrets: () => ['bench-secret-0123456789abcdef'], // builds before per-scheme secrets (BENCH_DIST)
   });
   return { sender, store };
 }
