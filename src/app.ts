@@ -10,7 +10,7 @@ import { securityHeaders } from './middleware/security-headers';
 import { deliveriesRouter } from './routes/deliveries';
 import { healthRouter, metricsHandler } from './routes/health';
 import { historyRouter } from './routes/history';
-import { receiveRouter } from './routes/receive';
+import { RECEIVE_PATH, receiveHandlers } from './routes/receive';
 import { replayRouter } from './routes/replay';
 import { sendRouter } from './routes/send';
 import { streamRouter } from './routes/stream';
@@ -47,7 +47,7 @@ export function createApp(deps: AppDeps): Express {
       rateLimit({ perMinute: security.receiveRateLimit, now: deps.now, clientAddress: deps.clientAddress, onLimited: () => deps.metrics.rateLimited() }),
     );
   }
-  app.use(receiveRouter(deps));
+  app.post(RECEIVE_PATH, ...receiveHandlers(deps));
   app.use(healthRouter(deps));
 
   const admin = requireAdmin({ adminToken: security.adminToken, trustProxy: security.trustProxy, clientAddress: deps.clientAddress });
