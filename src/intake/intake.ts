@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
 import { AppError, storageError } from '../errors';
+import type { HistoryFeed } from '../history/feed';
 import type { RawBodyStore } from '../history/raw-body-cache';
 import { redactHeaders } from '../history/redact';
 import type { HistoryEntry, HistoryStore } from '../history/store';
@@ -24,10 +25,13 @@ export interface IntakeDeps {
   };
   /** The history as the app sees it: its writes reach the feed (observed-store.ts). */
   readonly history: HistoryStore;
-  readonly processor: Pick<Processor, 'enqueue'>;
+  readonly processor: Pick<Processor, 'enqueue' | 'doneAtOnce'>;
   readonly rawBodies: RawBodyStore;
+  /** While it has ever had a listener (the page, FORWARD_URL), every event goes through the queue, so the
+   * stream shows its processing as it happens (`received`, then `updated`). */
+  readonly feed?: Pick<HistoryFeed, 'listening'>;
   readonly logger: Logger;
-  readonly metrics: Pick<Metrics, 'received' | 'verificationFailed'>;
+  readonly metrics: Pick<Metrics, 'received' | 'verificationFailed' | 'processed'>;
   readonly now: Now;
   readonly newId: (prefix: string) => string;
 }
@@ -121,6 +125,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     const keys = replayKeys(scheme!.name, result, identity);
     let id = await entryId(identity.eventId, scheme!.name);
     const eventType = identity.eventType ?? null;
+    // Stored `done` at once when no handler would do anything and nobody watches the stream; then nothing is
+    // queued (processor.ts).
+    const doneAtOnce = deps.feed?.listening ? undefined : processor.doneAtOnce?.(eventType);
     let entry: HistoryEntry = {
       id,
       receivedAt: new Date(nowMs).toISOString(),
@@ -132,7 +139,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       payload: parsed.payload,
       sizeBytes: body.length,
       duplicates: 0,
-      processing: { state: 'pending' },
+      processing: doneAtOnce ?? { state: 'pending' },
     };
     // One atomic step: the duplicate check, the entry and its keys. A store that cannot be read or written
     // answers 503 storage.unavailable: the sender retries later, and nothing of the event is kept.
@@ -158,7 +165,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     metrics.received(entry.scheme, 'accepted');
     logger.info({ eventId: id, eventType, scheme: entry.scheme, outcome: 'accepted', sizeBytes: body.length }, 'webhook received');
     // Handlers run after the response: the processor starts them on a later turn of the event loop.
-    processor.enqueue({ id, eventType, scheme: entry.scheme!, receivedAt: entry.receivedAt, headers: entry.headers, payload: parsed.payload, rawBody: body });
+    if (doneAtOnce !== undefined) metrics.processed('done', 0);
+    else processor.enqueue({ id, eventType, scheme: entry.scheme!, receivedAt: entry.receivedAt, headers: entry.headers, payload: parsed.payload, rawBody: body });
     return { id, duplicate: false };
   }
 
