@@ -12,6 +12,9 @@ import type { HeaderBag, SchemeName, SignatureScheme } from '../signature/types'
 import { verifyWebhook } from '../signature/verify';
 import { parseBody } from './parse-body';
 
+/** Every accepted entry's verification, shared (read-only): one object fewer per webhook (issue 13). */
+const VERIFIED: HistoryEntry['verification'] = Object.freeze({ ok: true, reason: null });
+
 /** Characters of a rejected request's body kept in the history: enough to debug, bounded in memory. */
 export const REJECTED_PREVIEW_CHARS = 4096;
 
@@ -134,7 +137,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       eventType,
       scheme: scheme!.name,
       status: 'accepted',
-      verification: { ok: true, reason: null },
+      verification: VERIFIED,
       headers: redactHeaders(headers),
       payload: parsed.payload,
       sizeBytes: body.length,
