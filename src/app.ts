@@ -5,6 +5,7 @@ import { rejectCrossSite } from './middleware/csrf';
 import { requireHost } from './middleware/require-host';
 import { errorHandler, notFound } from './middleware/error-handler';
 import { installJsonResponse } from './middleware/json-response';
+import { methodNotAllowed } from './middleware/method-not-allowed';
 import { rateLimit } from './middleware/rate-limit';
 import { securityHeaders } from './middleware/security-headers';
 import { deliveriesRouter } from './routes/deliveries';
@@ -48,6 +49,11 @@ export function createApp(deps: AppDeps): Express {
     );
   }
   app.post(RECEIVE_PATH, ...receiveHandlers(deps));
+  // Any other method on the receive URL (a browser's GET, a probe) is told what the route takes, not 404.
+  app.all(
+    RECEIVE_PATH,
+    methodNotAllowed(['POST'], 'Webhook senders POST signed events here; to see what arrived, open / or GET /webhook/history.'),
+  );
   app.use(healthRouter(deps));
 
   const admin = requireAdmin({ adminToken: security.adminToken, trustProxy: security.trustProxy, clientAddress: deps.clientAddress });

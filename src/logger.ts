@@ -1,6 +1,12 @@
 import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import { BatchedLines } from './log-batch';
+
+/** Where log lines go: a stream with `write`, and `flush` when it buffers. */
+export interface FlushableDestination extends DestinationStream {
+  flush?(cb: (error?: Error) => void): void;
+}
 
 /**
  * Structured JSON lines with pino. By default they go to stdout through an asynchronous
@@ -20,7 +26,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   );
 }
 
-function stdoutInBatches(): DestinationStream {
+function stdoutInBatches(): BatchedLines {
   // minLength 1: every batch is written at once, and flush() waits for writes in flight (with 0 it returns at
   // once, so the exit's synchronous flush could print the last lines before earlier ones).
   const sonic = pino.destination({ dest: 1, sync: false, minLength: 1 });
@@ -34,6 +40,19 @@ function stdoutInBatches(): DestinationStream {
     }
   });
   return batched;
+}
+
+/**
+ * `LOG_FORMAT=pretty`: each JSON line turned into a readable, coloured one (pino-pretty) for a terminal.
+ * Formatted in this process, line by line, rather than in a pino transport (a worker thread), so the same
+ * batched stdout and its `flush` at shutdown keep the last lines.
+ */
+export function prettyDestination(out: FlushableDestination = stdoutInBatches(), options: { colorize?: boolean } = {}): FlushableDestination {
+  const prettify = prettyFactory({ translateTime: 'SYS:HH:MM:ss.l', ...options });
+  return {
+    write: (line: string) => out.write(prettify(line)),
+    flush: (cb) => (out.flush ? out.flush(cb) : cb()),
+  };
 }
 
 /** Writes out whatever the logger still buffers. */

@@ -8,7 +8,7 @@ import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createDeps, type AppDeps, type DepsOverrides } from './deps';
 import { startEventLoopMonitor } from './health/event-loop';
-import { createLogger, flushLogger } from './logger';
+import { createLogger, flushLogger, prettyDestination } from './logger';
 import { StorageOpenError } from './storage/errors';
 import { resumePendingWork } from './storage/resume';
 
@@ -43,6 +43,43 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   );
 }
 
+/** A port that is taken or not allowed, or a HOST that is not this machine's: stops start-up with a hint. */
+export class ListenError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'ListenError';
+  }
+}
+
+/** What `listen` failed with, said so that the fix is in the message. */
+export function listenError(error: unknown, port: number, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const on = host === '' ? '' : ` on ${host}`;
+  if (code === 'EADDRINUSE') {
+    return new ListenError(
+      `Port ${port}${on} is already in use (another copy of this server, or another program). Stop it, or set PORT to a free port: PORT=${port === 65_535 ? 3006 : port + 1} npm start`,
+      { cause: error },
+    );
+  }
+  if (code === 'EACCES') {
+    return new ListenError(`Port ${port}${on} needs privileges this process does not have (ports below 1024 usually do). Set PORT to 1024 or above, e.g. PORT=3005.`, { cause: error });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new ListenError(`HOST=${host} is not an address of this machine. Leave HOST empty to listen on every interface, or set HOST=127.0.0.1 for this machine only.`, { cause: error });
+  }
+  return error;
+}
+
+/**
+ * Where the server listens, for the "listening" line: the bound address (`::` or `0.0.0.0` are every
+ * interface, which is what an empty HOST means) and the URL to open on this machine.
+ */
+export function listeningAt({ address, port }: AddressInfo): { address: string; port: number; interfaces: 'all' | 'one'; url: string } {
+  const every = address === '::' || address === '0.0.0.0';
+  const host = every ? 'localhost' : address.includes(':') ? `[${address}]` : address;
+  return { address, port, interfaces: every ? 'all' : 'one', url: `http://${host}:${port}/` };
+}
+
 export interface RunningServer {
   readonly server: Server;
   readonly deps: AppDeps;
@@ -60,16 +97,9 @@ export async function start(
   options: { logger?: Logger; overrides?: DepsOverrides } = {},
 ): Promise<RunningServer> {
   const config = loadConfig(env);
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat === 'pretty' ? prettyDestination() : undefined);
   // Not fatal, but an operator must hear them: an unknown NODE_ENV, GitHub replays guarded by memory only.
   for (const warning of config.warnings) logger.warn(warning);
-  if (config.secretGenerated) {
-    // Printed once, on purpose and outside the structured log, so the send-to-self example works at once.
-    process.stderr.write(
-      `\nWARNING: WEBHOOK_SECRET is not set. Generated a secret for this run only:\n\n  ${config.secrets[0]}\n\n` +
-        'Set WEBHOOK_SECRET (in .env or the environment) to keep one across restarts. NODE_ENV=production refuses to start without it.\n\n',
-    );
-  }
   const monitor = startEventLoopMonitor();
   const deps = createDeps(config, logger, { eventLoop: monitor.snapshot, ...options.overrides });
   // Process metrics (CPU, memory, GC, handles) on the app's own registry; here, because they sample.
@@ -113,11 +143,20 @@ export async function start(
   } catch (error) {
     monitor.stop();
     deps.storage.close();
-    throw error;
+    throw listenError(error, config.port, config.host);
   }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : '127.0.0.1'}:${port}`;
-  logger.info({ port, url, secretCount: config.secrets.length, store: deps.storage.kind }, 'listening');
+  const where = listeningAt(server.address() as AddressInfo);
+  logger.info({ ...where, secretCount: config.secrets.length, store: deps.storage.kind }, 'listening');
+  if (config.secretGenerated) {
+    // Printed once, on purpose and outside the structured log, so the send-to-self example works at once; only
+    // now that start-up has succeeded, so a failed start never shows a secret that nothing uses.
+    process.stderr.write(
+      `\nWARNING: WEBHOOK_SECRET is not set. Generated a secret for this run only:\n\n  ${config.secrets[0]}\n\n` +
+        'Set WEBHOOK_SECRET (in .env or the environment) to keep one across restarts. NODE_ENV=production refuses to start without it.\n\n',
+    );
+  }
+  // For tests and callers in this process: an address that is certainly this machine, without a trailing slash.
+  const url = where.interfaces === 'all' ? `http://127.0.0.1:${where.port}` : where.url.slice(0, -1);
   const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger });
   await resumePendingWork(deps);
 
@@ -177,7 +216,7 @@ async function main(): Promise<void> {
   try {
     running = await start(process.env);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof StorageOpenError) {
+    if (error instanceof ConfigError || error instanceof StorageOpenError || error instanceof ListenError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }

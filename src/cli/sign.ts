@@ -6,14 +6,17 @@ import { SCHEME_NAMES, type SchemeName } from '../signature/types';
 import { formatCurl, formatHeaders, type CurlBody } from './shell';
 import { buildSignedRequest, defaultNewId } from './signed-request';
 
-export const USAGE = `Usage: npm run -s sign -- --scheme native|standard|stripe|github (--body '<json>' | --file PATH) [options]
+export const USAGE = `Usage: npm run -s sign -- --scheme native|standard|stripe|github (--body TEXT | --file PATH | --file -) [options]
 
 Prints the headers of a signed webhook request, one per line, or with --curl a ready-to-paste curl command.
 
 Options:
   --scheme NAME   native, standard, stripe or github (required)
-  --body JSON     the request body, signed exactly as given
-  --file PATH     read the body from a file instead
+  --body TEXT     the request body, signed exactly as given (its UTF-8 bytes)
+  --file PATH     read the body from a file instead, bytes as they are; --file - reads standard input
+  --content-type TYPE
+                  the Content-Type header (default application/json; a JSON type must be valid JSON,
+                  any other type any bytes, e.g. application/x-www-form-urlencoded or text/plain)
   --event TYPE    X-Webhook-Event (native, default webhook.test) or X-GitHub-Event (github, default ping);
                   standard and stripe take the type from the body's "type" field
   --id ID         X-Webhook-Id, webhook-id or X-GitHub-Delivery (generated when absent);
@@ -31,12 +34,25 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly readFile: (path: string) => Buffer;
+  /** Standard input, whole, for `--file -`. */
+  readonly readStdin?: () => Buffer;
   /** ms since the epoch. */
   readonly now: () => number;
   readonly newId?: (scheme: SchemeName) => string;
 }
 
 class UsageError extends Error {}
+
+/** Whether the server would parse a body of this Content-Type as JSON (as the receive route decides). */
+function isJsonType(contentType: string): boolean {
+  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+/** UTF-8 text without NUL: what a single-quoted shell word carries byte for byte. */
+function isShellSafeText(body: Buffer): boolean {
+  return !body.includes(0) && Buffer.from(body.toString('utf8'), 'utf8').equals(body);
+}
 
 function isScheme(value: string): value is SchemeName {
   return (SCHEME_NAMES as readonly string[]).includes(value);
@@ -61,6 +77,7 @@ export function runSign(argv: readonly string[], io: CliIo): number {
             scheme: { type: 'string' },
             body: { type: 'string' },
             file: { type: 'string' },
+            'content-type': { type: 'string' },
             event: { type: 'string' },
             id: { type: 'string' },
             secret: { type: 'string' },
@@ -84,9 +101,23 @@ export function runSign(argv: readonly string[], io: CliIo): number {
     if ((values.body === undefined) === (values.file === undefined)) throw new UsageError('Give the body with exactly one of --body or --file.');
     if (values.curl !== undefined && !/^https?:\/\//i.test(values.curl)) throw new UsageError(`--curl needs an http(s) URL (got "${values.curl}").`);
 
+    const contentType = values['content-type'] ?? 'application/json';
+    if (contentType.trim() === '' || /[\r\n]/.test(contentType)) throw new UsageError('--content-type needs a media type, e.g. text/plain.');
+
     let body: Buffer;
     let curlBody: CurlBody;
-    if (values.file !== undefined) {
+    if (values.file === '-') {
+      try {
+        body = (io.readStdin ?? (() => Buffer.alloc(0)))();
+      } catch (error) {
+        throw new UsageError(`Cannot read the body from standard input: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      // The bytes are gone once read, so the curl command carries them inline: only text survives a shell.
+      if (values.curl !== undefined && !isShellSafeText(body)) {
+        throw new UsageError('--curl cannot carry a binary body read from standard input: save it to a file and pass --file PATH.');
+      }
+      curlBody = { inline: body.toString('utf8') };
+    } else if (values.file !== undefined) {
       try {
         body = io.readFile(values.file);
       } catch (error) {
@@ -97,10 +128,14 @@ export function runSign(argv: readonly string[], io: CliIo): number {
       body = Buffer.from(values.body!, 'utf8');
       curlBody = { inline: values.body! };
     }
-    try {
-      JSON.parse(body.toString('utf8'));
-    } catch (error) {
-      throw new UsageError(`The body is not valid JSON (${error instanceof Error ? error.message : String(error)}). Check the shell quoting: wrap it in single quotes.`);
+    if (isJsonType(contentType)) {
+      try {
+        JSON.parse(body.toString('utf8'));
+      } catch (error) {
+        throw new UsageError(
+          `The body is not valid JSON (${error instanceof Error ? error.message : String(error)}). Check the shell quoting (wrap it in single quotes), or pass --content-type for another type.`,
+        );
+      }
     }
 
     // Each scheme signs with its own variable's secret, as the server verifies it (SPEC.md section 1).
@@ -113,7 +148,7 @@ export function runSign(argv: readonly string[], io: CliIo): number {
     let request;
     try {
       request = buildSignedRequest(
-        { scheme: values.scheme, body, secret, event: values.event, id: values.id },
+        { scheme: values.scheme, body, secret, event: values.event, id: values.id, contentType },
         io.now(),
         io.newId ?? defaultNewId,
       );
@@ -139,6 +174,7 @@ if (require.main === module) {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     readFile: (path) => readFileSync(path),
+    readStdin: () => readFileSync(0),
     now: () => Date.now(),
   });
 }

@@ -14,6 +14,8 @@ export interface SignRequestOptions {
   readonly event?: string;
   /** `X-Webhook-Id`, `webhook-id` or `X-GitHub-Delivery`; generated when absent. Stripe carries it in the body. */
   readonly id?: string;
+  /** The `Content-Type` header; `application/json` when absent. The signature covers the body only. */
+  readonly contentType?: string;
 }
 
 export interface SignedRequest {
@@ -60,7 +62,7 @@ export function buildSignedRequest(
   const { scheme, secret } = options;
   const body = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body, 'utf8');
   const timestamp = Math.floor(nowMs / 1000);
-  const json: [string, string] = ['Content-Type', 'application/json'];
+  const contentType: [string, string] = ['Content-Type', options.contentType ?? 'application/json'];
 
   if ((scheme === 'standard' || scheme === 'stripe') && options.event !== undefined) {
     throw new RangeError(`--event does not apply to ${scheme}: its event type is the body's top-level "type" field.`);
@@ -71,7 +73,7 @@ export function buildSignedRequest(
       const id = options.id ?? newId(scheme);
       return {
         headers: [
-          json,
+          contentType,
           ['X-Webhook-Id', id],
           ['X-Webhook-Timestamp', String(timestamp)],
           ['X-Webhook-Event', options.event ?? DEFAULT_EVENT.native],
@@ -87,7 +89,7 @@ export function buildSignedRequest(
       const notes = topLevelString(body, 'type') ? [] : ['The body has no top-level "type": the event will be recorded without a type.'];
       return {
         headers: [
-          json,
+          contentType,
           ['webhook-id', id],
           ['webhook-timestamp', String(timestamp)],
           ['webhook-signature', signStandard(secret, id, timestamp, body)],
@@ -103,13 +105,13 @@ export function buildSignedRequest(
       }
       const eventId = topLevelString(body, 'id');
       const notes = eventId ? [] : ['The body has no top-level "id": the server will assign one, and retries cannot be deduplicated by id.'];
-      return { headers: [json, ['Stripe-Signature', signStripe(secret, timestamp, body)]], body, eventId, notes };
+      return { headers: [contentType, ['Stripe-Signature', signStripe(secret, timestamp, body)]], body, eventId, notes };
     }
     case 'github': {
       const id = options.id ?? newId(scheme);
       return {
         headers: [
-          json,
+          contentType,
           ['X-GitHub-Event', options.event ?? DEFAULT_EVENT.github],
           ['X-GitHub-Delivery', id],
           ['X-Hub-Signature-256', signGithub(secret, body)],

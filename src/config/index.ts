@@ -47,6 +47,8 @@ export interface Config {
   /** Address to listen on; empty means every interface. */
   readonly host: Env['HOST'];
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** `json` lines (the default, for machines) or `pretty` (pino-pretty, for a terminal). */
+  readonly logFormat: 'json' | 'pretty';
   /**
    * The native scheme's secrets (`WEBHOOK_SECRET`): the first signs `/webhook/send`, forwards and replays, and
    * keys the SQLite secret seal. Never empty after `loadConfig`.
@@ -147,6 +149,7 @@ export function loadConfig(
     port: v.PORT,
     host: v.HOST,
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
     secrets: nativeSecrets,
     schemeSecrets,
     secretGenerated,

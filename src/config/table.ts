@@ -32,6 +32,7 @@ export const ENV_TABLE = {
   PORT: field('3005', int(0, 65_535), []),
   HOST: field('', text(), ['Address to listen on; empty means every interface.']),
   LOG_LEVEL: field('info', oneOf(LOG_LEVELS), ['fatal | error | warn | info | debug | trace | silent']),
+  LOG_FORMAT: field('json', oneOf(['json', 'pretty'] as const), ['json (one JSON object a line, the default) | pretty (coloured, readable lines for a terminal)']),
 
   WEBHOOK_SECRET: field('', secretList(), [
     'One secret list per scheme (docs/signatures.md), each comma-separated: every secret verifies its own scheme',

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../errors';
 import { isLoopback } from '../security/address-rules';
+import { adminTokenPage } from './admin-token-page';
 
 /** The address a request comes from: `req.ip` (which honours `TRUST_PROXY`) unless a test injects another. */
 export type ClientAddress = (req: Request) => string;
@@ -70,7 +71,7 @@ export function isLocalHost(host: string | undefined): boolean {
  * interface does not hand its history to the internet.
  */
 export function requireAdmin({ adminToken, trustProxy = false, clientAddress }: AdminAccess): RequestHandler {
-  return function requireAdmin(req, _res, next) {
+  return function requireAdmin(req, res, next) {
     if (adminToken === '') {
       // A reverse proxy on this machine makes every client look like loopback: "this machine only" would become
       // "everyone the proxy serves". Its forwarding headers give it away; configure TRUST_PROXY (then req.ip is
@@ -83,6 +84,12 @@ export function requireAdmin({ adminToken, trustProxy = false, clientAddress }: 
         );
       }
       if (isLoopback(clientAddress(req)) && isLocalHost(req.headers.host)) return next();
+      res.vary('Accept');
+      if (req.accepts(['json', 'html']) === 'html') {
+        // A browser cannot send a Bearer header: tell its user how to set ADMIN_TOKEN instead.
+        res.status(403).type('html').set('Cache-Control', 'no-store').send(adminTokenPage(req.socket.localPort));
+        return;
+      }
       throw new AppError(
         403,
         'auth.loopback_only',

@@ -13,6 +13,7 @@ function run(argv: string[], overrides: Partial<CliIo> = {}): { code: number; st
     readFile: () => {
       throw new Error('ENOENT: no such file');
     },
+    readStdin: () => Buffer.from([0x00, 0x01]),
     now: () => NOW_MS,
     newId: () => 'evt_fixed',
     ...overrides,
@@ -69,6 +70,46 @@ describe('npm run sign', () => {
     expect(stdout).toContain(`--data-raw '{"a":1}'`);
   });
 
+  it('signs a body of any content type with --content-type, byte for byte', () => {
+    const body = 'a=1&b=caf%C3%A9';
+
+    const { code, stdout } = run(['--scheme', 'native', '--body', body, '--content-type', 'application/x-www-form-urlencoded']);
+
+    expect(code).toBe(0);
+    const headers = parseHeaderLines(stdout);
+    expect(headers['content-type']).toBe('application/x-www-form-urlencoded');
+    const { result } = verifyWebhook(headers, Buffer.from(body), { secretsFor: () => ['first'], nowSeconds: NOW_MS / 1000, toleranceSeconds: 300 });
+    expect(result.ok).toBe(true);
+  });
+
+  it('reads the body from standard input with --file -, bytes as they are (a trailing newline included)', () => {
+    const stdin = Buffer.from([0x00, 0xff, 0x0a, 0x7b, 0x0a]); // not UTF-8, not JSON
+
+    const { code, stdout } = run(['--scheme', 'native', '--file', '-', '--content-type', 'application/octet-stream'], { readStdin: () => stdin });
+
+    expect(code).toBe(0);
+    const { result } = verifyWebhook(parseHeaderLines(stdout), stdin, { secretsFor: () => ['first'], nowSeconds: NOW_MS / 1000, toleranceSeconds: 300 });
+    expect(result.ok).toBe(true);
+  });
+
+  it('puts a text body from standard input inline in the curl command', () => {
+    const { code, stdout } = run(['--scheme', 'native', '--file', '-', '--content-type', 'text/plain', '--curl', 'http://localhost:3005/webhook/receive'], {
+      readStdin: () => Buffer.from("it's\nfine\n"),
+    });
+
+    expect(code).toBe(0);
+    expect(stdout).toContain(`--data-raw 'it'\\''s\nfine\n'`);
+    expect(stdout).toContain("-H 'Content-Type: text/plain'");
+  });
+
+  it('still checks that a JSON content type carries JSON', () => {
+    const { code, stderr } = run(['--scheme', 'native', '--body', 'a=1', '--content-type', 'application/vnd.api+json']);
+
+    expect(code).toBe(EXIT_USAGE);
+    expect(stderr).toContain('not valid JSON');
+    expect(stderr).toContain('--content-type');
+  });
+
   it('prints the usage on --help and exits 0', () => {
     const { code, stdout } = run(['--help']);
 
@@ -86,6 +127,8 @@ describe('npm run sign', () => {
     ['an unreadable file', ['--scheme', 'native', '--file', 'missing.json'], 'Cannot read --file missing.json'],
     ['--event with stripe', ['--scheme', 'stripe', '--body', '{}', '--event', 'x'], '--event does not apply to stripe'],
     ['a --curl target that is not a URL', ['--scheme', 'native', '--body', '{}', '--curl', 'localhost:3005'], 'http(s) URL'],
+    ['a binary body from standard input with --curl', ['--scheme', 'native', '--file', '-', '--content-type', 'x/y', '--curl', 'http://h/'], 'save it to a file'],
+    ['an empty --content-type', ['--scheme', 'native', '--body', '{}', '--content-type', ' '], '--content-type needs a media type'],
     ['a malformed whsec_ secret with standard', ['--scheme', 'standard', '--body', '{}', '--secret', 'whsec_'], 'whsec_'],
   ])('exits 2 with the usage for %s', (_case, argv, message) => {
     const { code, stdout, stderr } = run(argv);

@@ -38,22 +38,45 @@ export function exited(child: ChildProcess, timeoutMs = 20_000): Promise<number 
   });
 }
 
+/** Every process spawned here that has not exited yet. */
+const live = new Set<ChildProcess>();
+
+/**
+ * Kills (SIGKILL) every server process still running; call it in `afterEach`. A test that times out while a
+ * server is still starting never gets the handle to kill it, and a live child (its stderr pipe) would keep the
+ * Jest worker from exiting.
+ */
+export async function killSpawned(): Promise<void> {
+  await Promise.all(
+    [...live].map((child) => {
+      child.kill('SIGKILL');
+      return exited(child).catch(() => undefined);
+    }),
+  );
+}
+
 /** Runs `src/server.ts` in its own process, as `npm run dev` does, without waiting for it. */
-export function spawnServerProcess(env: Record<string, string>): { child: ChildProcess; stderr: () => string } {
+export function spawnServerProcess(env: Record<string, string>): { child: ChildProcess; stdout: () => string; stderr: () => string } {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/server.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let stdout = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  return { child, stderr: () => stderr };
+  return { child, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** Spawns the server on `port` and waits until it answers, bounded by `timeoutMs`. */
-export async function spawnServer(port: number, env: Record<string, string>, timeoutMs = 30_000): Promise<SpawnedServer> {
+export async function spawnServer(port: number, env: Record<string, string>, timeoutMs = 60_000): Promise<SpawnedServer> {
   const { child, stderr } = spawnServerProcess({ ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;

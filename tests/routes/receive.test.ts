@@ -525,10 +525,10 @@ describe('POST /webhook/receive (native scheme)', () => {
       expect(res.text).not.toContain('disk on fire');
     });
 
-    it('answers GET on the receive route with 404 not_found', async () => {
+    it('answers GET on the receive route with 405 method.not_allowed (see receive-method.test.ts)', async () => {
       const { app } = testApp();
 
-      expectError(await request(app).get('/webhook/receive'), 404, 'not_found');
+      expectError(await request(app).get('/webhook/receive'), 405, 'method.not_allowed');
     });
   });
 });

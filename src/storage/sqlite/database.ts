@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { StorageOpenError } from '../errors';
 import { migrate } from './migrations';
+import { prepareSqliteFolder } from './folder';
 
 export const MEMORY_PATH = ':memory:';
 
@@ -34,7 +34,7 @@ export function openSqliteDatabase(path: string): Database {
   const shown = path === MEMORY_PATH ? path : resolve(path);
   let db: Database | undefined;
   try {
-    if (path !== MEMORY_PATH) mkdirSync(dirname(shown), { recursive: true });
+    if (path !== MEMORY_PATH) prepareSqliteFolder(shown);
     db = new BetterSqlite3(path);
     // WAL: readers never block the writer, and a commit appends to the log instead of rewriting pages.
     db.pragma('journal_mode = WAL');
