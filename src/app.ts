@@ -11,14 +11,17 @@ import { securityHeaders } from './middleware/security-headers';
 import { deliveriesRouter } from './routes/deliveries';
 import { healthRouter, metricsHandler } from './routes/health';
 import { historyRouter } from './routes/history';
+import { historyToolsRouter } from './routes/history-tools';
 import { RECEIVE_PATH, receiveHandlers } from './routes/receive';
 import { replayRouter } from './routes/replay';
+import { responseRulesRouter } from './routes/response-rules';
 import { sendRouter } from './routes/send';
 import { streamRouter } from './routes/stream';
+import { testEventsRouter } from './routes/test-events';
 import { uiRouter } from './routes/ui';
 
 /** Paths behind `requireAdmin`: everything but /webhook/receive and /healthz. */
-export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/metrics'];
+export const ADMIN_PATHS = ['/webhook/send', '/webhook/deliveries', '/webhook/history', '/webhook/response-rules', '/webhook/test-events', '/metrics'];
 
 export const HELMET_OPTIONS = { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } } as const;
 
@@ -67,9 +70,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(uiRouter(deps, admin));
   app.use(streamRouter(deps));
   app.use(replayRouter(deps));
+  app.use(historyToolsRouter(deps));
   app.use(historyRouter(deps));
   app.use(sendRouter(deps));
   app.use(deliveriesRouter(deps));
+  app.use(responseRulesRouter(deps, deps.responseRules));
+  app.use(testEventsRouter(deps));
 
   app.use(notFound);
   app.use(errorHandler(deps.logger, deps.config.maxBodyBytes));

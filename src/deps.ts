@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from './metrics/metrics';
 import type { EventLoopDelay } from './health/event-loop';
 import { createGuardedFetch } from './security/guarded-fetch';
 import { createDestinationPolicy, systemLookup, type DestinationPolicy, type LookupFn } from './security/destination';
+import { ResponseRules } from './mocking/response-rules';
 import { createStorage } from './storage/create-storage';
 import type { Storage } from './storage/storage';
 
@@ -61,6 +62,8 @@ export interface AppDeps {
   readonly rawBodies: RawBodyStore;
   /** The backend behind the default stores (`STORE`): transactions, expiry sweeps, closing. */
   readonly storage: Storage;
+  /** Mock answers of /webhook/receive (POST /webhook/response-rules), in memory. */
+  readonly responseRules: ResponseRules;
 }
 
 export type DepsOverrides = Partial<Omit<AppDeps, 'config' | 'logger' | 'closeFetch'>>;
@@ -158,9 +161,10 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
     feed,
     rawBodies,
     storage,
+    responseRules: overrides.responseRules ?? new ResponseRules(newId, now),
   };
   if (config.forwardUrl !== '') {
-    startForwarding({ url: config.forwardUrl, feed, rawBodies, sender: deps.sender, logger });
+    startForwarding({ url: config.forwardUrl, secret: config.forwardSecret || undefined, feed, rawBodies, sender: deps.sender, logger });
   }
   return deps;
 }

@@ -9,7 +9,10 @@ import { ConfigError, loadConfig } from './config';
 import { createDeps, type AppDeps, type DepsOverrides } from './deps';
 import { startEventLoopMonitor } from './health/event-loop';
 import { createLogger, flushLogger, prettyDestination } from './logger';
+import { forwardingNotice } from './sender/forward';
+import { createStorage } from './storage/create-storage';
 import { StorageOpenError } from './storage/errors';
+import { keepGeneratedSecret } from './storage/kept-secret';
 import { resumePendingWork } from './storage/resume';
 
 /**
@@ -96,8 +99,19 @@ export async function start(
   env: Readonly<Record<string, string | undefined>>,
   options: { logger?: Logger; overrides?: DepsOverrides } = {},
 ): Promise<RunningServer> {
-  const config = loadConfig(env);
+  let config = loadConfig(env);
   const logger = options.logger ?? createLogger(config.logLevel, config.logFormat === 'pretty' ? prettyDestination() : undefined);
+  // A generated WEBHOOK_SECRET lasts with a durable store: the first one is kept there and reused. Read before
+  // the app's stores open, since the SQLite seal of per-request secrets is keyed by it.
+  const keeps = config.secretGenerated && config.store !== 'memory' && !options.overrides?.storage;
+  if (keeps) {
+    const settings = createStorage(config);
+    try {
+      config = (await keepGeneratedSecret(config, settings)).config;
+    } finally {
+      settings.close();
+    }
+  }
   // Not fatal, but an operator must hear them: an unknown NODE_ENV, GitHub replays guarded by memory only.
   for (const warning of config.warnings) logger.warn(warning);
   const monitor = startEventLoopMonitor();
@@ -147,11 +161,16 @@ export async function start(
   }
   const where = listeningAt(server.address() as AddressInfo);
   logger.info({ ...where, secretCount: config.secrets.length, store: deps.storage.kind }, 'listening');
+  const forwarding = forwardingNotice({ ...config, forwardSecretSet: config.forwardSecret !== '' });
+  if (forwarding) logger.info(forwarding, `forwarding every accepted webhook to ${forwarding.forwardUrl}, signed in the scheme it arrived in; verify with the secret in verifyWith`);
   if (config.secretGenerated) {
     // Printed once, on purpose and outside the structured log, so the send-to-self example works at once; only
     // now that start-up has succeeded, so a failed start never shows a secret that nothing uses.
+    const lasting = keeps
+      ? `WEBHOOK_SECRET is not set. Using the generated secret kept in the store (STORE=${config.store}), the same after a restart:`
+      : 'WEBHOOK_SECRET is not set. Generated a secret for this run only:';
     process.stderr.write(
-      `\nWARNING: WEBHOOK_SECRET is not set. Generated a secret for this run only:\n\n  ${config.secrets[0]}\n\n` +
+      `\nWARNING: ${lasting}\n\n  ${config.secrets[0]}\n\n` +
         'Set WEBHOOK_SECRET (in .env or the environment) to keep one across restarts. NODE_ENV=production refuses to start without it.\n\n',
     );
   }

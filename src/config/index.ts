@@ -78,6 +78,8 @@ export interface Config {
   readonly security: SecurityConfig;
   /** Every accepted webhook is also sent here (like `stripe listen --forward-to`); empty: off. */
   readonly forwardUrl: Env['FORWARD_URL'];
+  /** Signs every forward instead of the arrival scheme's first secret; empty: the scheme's own. */
+  readonly forwardSecret: Env['FORWARD_SECRET'];
   /** Raw bodies of accepted entries kept for replay and forwarding, in bytes; the oldest go first. */
   readonly rawBodyCacheBytes: Env['RAW_BODY_CACHE_BYTES'];
   /** Interval of the heartbeat comment on `/webhook/history/stream`, in ms. */
@@ -185,6 +187,7 @@ export function loadConfig(
       keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
     },
     forwardUrl: v.FORWARD_URL,
+    forwardSecret: v.FORWARD_SECRET,
     rawBodyCacheBytes: v.RAW_BODY_CACHE_BYTES,
     streamHeartbeatMs: v.STREAM_HEARTBEAT_MS,
     streamMaxBufferedBytes: v.STREAM_MAX_BUFFERED_BYTES,

@@ -89,9 +89,11 @@ export const ENV_TABLE = {
   KEEP_ALIVE_TIMEOUT_MS: field('5000', int(0, 600_000), []),
 
   FORWARD_URL: field('', optionalHttpUrl(), [
-    'Every accepted webhook is also sent to this URL, signed in the native scheme (first WEBHOOK_SECRET) with the',
-    'same event id and the exact body (like `stripe listen --forward-to`); each forward is a delivery. Empty: off.',
-  ], 'Debugging aids'),
+    'Every accepted webhook is also sent to this URL (like `stripe listen --forward-to`) with the exact body and the',
+    'same event id, signed afresh in the scheme it arrived in (Stripe-Signature, X-Hub-Signature-256 + X-GitHub-Event,',
+    'webhook-signature, X-Webhook-Signature) with that scheme\'s first secret; each forward is a delivery. Empty: off.',
+  ], 'Debugging aids (docs/debugging.md)'),
+  FORWARD_SECRET: field('', text(), ['Signs every forward instead of the arrival scheme\'s own secret. Empty: each scheme\'s first secret.']),
   RAW_BODY_CACHE_BYTES: field('67108864', int(0, 4 * 1024 * 1024 * 1024), [
     'Raw bodies of accepted webhooks kept in memory for replay and forwarding (64 MiB); the oldest go first.',
     '0 keeps none (replay then answers 409 history.body_unavailable).',

@@ -1,5 +1,6 @@
 import type { WebhookEvent } from '../processing/registry';
 import type { EntryUpdate, ProcessingState, ProcessingStore } from '../processing/store';
+import type { SignatureExplanation } from '../signature/explain';
 import type { SchemeName } from '../signature/types';
 
 export type HistoryStatus = 'accepted' | 'rejected';
@@ -15,7 +16,13 @@ export interface HistoryEntry {
   readonly scheme: SchemeName | null;
   readonly status: HistoryStatus;
   /** `reason` is the error code of a rejection (`signature.mismatch`, ...); `message` explains it. */
-  readonly verification: { readonly ok: boolean; readonly reason: string | null; readonly message?: string };
+  readonly verification: {
+    readonly ok: boolean;
+    readonly reason: string | null;
+    readonly message?: string;
+    /** Why a signature failed: the signed content, a likely mistake, the secrets' fingerprints (issue 16.3). */
+    readonly explanation?: SignatureExplanation;
+  };
   /** Request headers with signature values, `Authorization` and cookies redacted. */
   readonly headers: Readonly<Record<string, string>>;
   /** The parsed JSON body, else the body as text. */
@@ -25,6 +32,8 @@ export interface HistoryEntry {
   duplicates: number;
   /** Null for rejected requests, which are never processed. */
   processing: ProcessingState | null;
+  /** The mock-response rule that answered this request (POST /webhook/response-rules), when one did. */
+  readonly response?: { readonly ruleId: string; readonly status: number };
 }
 
 export interface HistoryQuery {

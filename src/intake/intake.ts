@@ -9,7 +9,9 @@ import type { Metrics } from '../metrics/metrics';
 import type { Processor } from '../processing/processor';
 import { replayKeys } from '../signature/replay-keys';
 import type { HeaderBag, SchemeName, SignatureScheme } from '../signature/types';
+import { explainSignatureFailure, type SignatureExplanation } from '../signature/explain';
 import { verifyWebhook } from '../signature/verify';
+import type { ResponseRule } from '../mocking/response-rules';
 import { parseBody } from './parse-body';
 
 /** Every accepted entry's verification, shared (read-only): one object fewer per webhook (issue 13). */
@@ -43,6 +45,8 @@ export interface IntakeDeps {
 export interface IntakeAnswer {
   readonly id: string;
   readonly duplicate: boolean;
+  /** The mock-response rule that answers this request instead of the usual 200 (issue 16.4). */
+  readonly rule?: ResponseRule;
 }
 
 export interface Intake {
@@ -51,16 +55,19 @@ export interface Intake {
    * SQLite, its batch's COMMIT); rejects with an `AppError`: 401 or 400 for a request refused (recorded as
    * rejected), 503 `storage.unavailable` when it could not be stored.
    */
-  receive(headers: HeaderBag, body: Buffer): Promise<IntakeAnswer>;
+  receive(headers: HeaderBag, body: Buffer, chooseResponse?: (eventType: string | null) => ResponseRule | undefined): Promise<IntakeAnswer>;
   /** Records a refused request in the history (its own bounded list), logs and counts it. */
-  recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme): void;
+  recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme, explanation?: SignatureExplanation): void;
 }
+
+/** Failures worth explaining: a mismatch, and a timestamp that may be in milliseconds. */
+const EXPLAINED = new Set(['signature.mismatch', 'timestamp.out_of_tolerance']);
 
 /** verify -> classify -> store -> answer; then processing and the raw body for replay. Knows no backend. */
 export function createIntake(deps: IntakeDeps): Intake {
   const { config, history, processor, rawBodies, logger, metrics, now, newId } = deps;
 
-  function recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme): void {
+  function recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme, explanation?: SignatureExplanation): void {
     const identity = scheme?.identify(headers, undefined) ?? {};
     const entry: HistoryEntry = {
       id: newId('rej'),
@@ -68,7 +75,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       eventType: identity.eventType ?? null,
       scheme: scheme?.name ?? null,
       status: 'rejected',
-      verification: { ok: false, reason: error.code, message: error.message },
+      verification: { ok: false, reason: error.code, message: error.message, ...(explanation && { explanation }) },
       headers: redactHeaders(headers),
       payload: body ? body.toString('utf8', 0, Math.min(body.length, REJECTED_PREVIEW_CHARS)) : null,
       sizeBytes: body?.length ?? Number(headers['content-length'] ?? 0),
@@ -101,19 +108,34 @@ export function createIntake(deps: IntakeDeps): Intake {
     return holder === undefined || (holder.status === 'accepted' && holder.scheme === scheme) ? eventId : newId('evt');
   }
 
-  function refuse(headers: HeaderBag, body: Buffer, error: AppError, scheme: SignatureScheme | undefined): never {
-    recordRejection(headers, body, error, scheme);
+  function refuse(headers: HeaderBag, body: Buffer, error: AppError, scheme: SignatureScheme | undefined, explanation?: SignatureExplanation): never {
+    recordRejection(headers, body, error, scheme, explanation);
     throw error;
   }
 
-  async function receive(headers: HeaderBag, body: Buffer): Promise<IntakeAnswer> {
+  /** The 401 of a failed verification; a mismatch also says what was signed and the likely mistake. */
+  function verificationError(headers: HeaderBag, body: Buffer, scheme: SignatureScheme | undefined, code: string, message: string, nowMs: number): [AppError, SignatureExplanation?] {
+    // An out-of-tolerance timestamp is worth HMACs only when it may be in milliseconds (13 digits and more).
+    const maybeMs = code !== 'timestamp.out_of_tolerance' || /\d{13}/.test(Object.values(headers).join(' '));
+    if (!scheme || !EXPLAINED.has(code) || !maybeMs) return [new AppError(401, code, message)];
+    const explanation = explainSignatureFailure(scheme, headers, body, { secretsFor: (name) => config.schemeSecrets[name], nowSeconds: Math.floor(nowMs / 1000) });
+    if (code !== 'signature.mismatch' && !explanation.hint) return [new AppError(401, code, message)];
+    const hint = explanation.hint ? ` Likely cause: ${explanation.hint}` : '';
+    const detail = code === 'signature.mismatch' ? ` Signed content: ${explanation.signedContent}.${hint} Fingerprints of the configured secrets are in the history entry.` : hint;
+    return [new AppError(401, code, `${message}${detail}`), explanation];
+  }
+
+  async function receive(headers: HeaderBag, body: Buffer, chooseResponse?: (eventType: string | null) => ResponseRule | undefined): Promise<IntakeAnswer> {
     const nowMs = now();
     const { scheme, result } = verifyWebhook(headers, body, {
       secretsFor: (name) => config.schemeSecrets[name],
       nowSeconds: Math.floor(nowMs / 1000),
       toleranceSeconds: config.signatureToleranceSeconds,
     });
-    if (!result.ok) refuse(headers, body, new AppError(401, result.code, result.message), scheme);
+    if (!result.ok) {
+      const [error, explanation] = verificationError(headers, body, scheme, result.code, result.message, nowMs);
+      refuse(headers, body, error, scheme, explanation);
+    }
     const parsed = parseBody(body, headers['content-type'] as string | undefined, config.maxJsonDepth);
     if (!parsed.ok) {
       const message =
@@ -131,6 +153,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     // Stored `done` at once when no handler would do anything and nobody watches the stream; then nothing is
     // queued (processor.ts).
     const doneAtOnce = deps.feed?.listening ? undefined : processor.doneAtOnce?.(eventType);
+    // Chosen before the entry is written, so the entry says which rule answered; duplicates (a sender's
+    // retries) are answered by rules too, which is what testing retries needs.
+    const rule = chooseResponse?.(eventType);
     let entry: HistoryEntry = {
       id,
       receivedAt: new Date(nowMs).toISOString(),
@@ -143,6 +168,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       sizeBytes: body.length,
       duplicates: 0,
       processing: doneAtOnce ?? { state: 'pending' },
+      ...(rule && { response: { ruleId: rule.id, status: rule.status } }),
     };
     // One atomic step: the duplicate check, the entry and its keys. A store that cannot be read or written
     // answers 503 storage.unavailable: the sender retries later, and nothing of the event is kept.
@@ -162,7 +188,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (!outcome.stored) {
       metrics.received(entry.scheme, 'duplicate');
       logger.info({ eventId: outcome.duplicateOf, eventType, scheme: entry.scheme, outcome: 'duplicate' }, 'webhook duplicate');
-      return { id: outcome.duplicateOf, duplicate: true };
+      return { id: outcome.duplicateOf, duplicate: true, rule };
     }
     rawBodies.set(id, body);
     metrics.received(entry.scheme, 'accepted');
@@ -170,7 +196,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     // Handlers run after the response: the processor starts them on a later turn of the event loop.
     if (doneAtOnce !== undefined) metrics.processed('done', 0);
     else processor.enqueue({ id, eventType, scheme: entry.scheme!, receivedAt: entry.receivedAt, headers: entry.headers, payload: parsed.payload, rawBody: body });
-    return { id, duplicate: false };
+    return { id, duplicate: false, rule };
   }
 
   return { receive, recordRejection };

@@ -21,8 +21,18 @@ export function receiveHandlers(deps: AppDeps): RequestHandler[] {
 
   const receive = async (req: Request, res: Response): Promise<void> => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const { id, duplicate } = await intake.receive(req.headers, body);
-    res.status(200).json({ received: true, id, duplicate });
+    const { id, duplicate, rule } = await intake.receive(req.headers, body, (eventType) => deps.responseRules.take(eventType));
+    if (!rule) {
+      res.status(200).json({ received: true, id, duplicate });
+      return;
+    }
+    // A mock response (issue 16.4): recorded like any other event, answered as the rule says.
+    if (rule.delayMs) await deps.sleep(rule.delayMs);
+    res.status(rule.status).set(rule.headers ?? {});
+    res.setHeader('x-webhook-response-rule', rule.id);
+    if (rule.body === undefined) res.end();
+    else if (typeof rule.body === 'string') res.type(res.get('content-type') ?? 'text/plain').send(rule.body);
+    else res.json(rule.body);
   };
 
   // A body that could not be read (too large, aborted, bad encoding) is recorded as rejected too, so the

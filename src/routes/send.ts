@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { SCHEME_NAMES } from '../signature/types';
 import type { Config } from '../config';
 import type { AppDeps } from '../deps';
 import { AppError } from '../errors';
@@ -25,7 +26,7 @@ const sendBody = z.strictObject(
     url: httpUrl,
     eventType: z.string({ error: 'is required (a non-empty string)' }).trim().min(1, 'must be a non-empty string').max(200, 'must be at most 200 characters'),
     payload: z.unknown().refine((value) => value !== undefined, { message: 'is required (any JSON value)' }),
-    scheme: z.enum(['native', 'standard'], { error: 'must be "native" or "standard"' }).default('native'),
+    scheme: z.enum(SCHEME_NAMES, { error: 'must be "native", "standard", "stripe" or "github"' }).default('native'),
     secret: z.string().min(1, 'must be a non-empty string').optional(),
     signAll: z.boolean({ error: 'must be a boolean' }).optional(),
     eventId: z.string({ error: 'must be a string of 1 to 200 characters' }).min(1, 'must be a string of 1 to 200 characters').max(200, 'must be a string of 1 to 200 characters').optional(),

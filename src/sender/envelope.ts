@@ -1,4 +1,5 @@
 import type { DeliveryContent, DeliveryRecord, DeliverySource } from './delivery-store';
+import { dialectBody } from './dialect-body';
 import type { SendScheme } from './sign-headers';
 
 export interface SendRequest {
@@ -30,10 +31,10 @@ export interface SendRequest {
  * itself (the event type travels in a header); for `standard` the Standard Webhooks envelope
  * `{type, timestamp, data}`; or the exact bytes of a replay.
  */
-export function deliveryBody(request: SendRequest, createdAt: string): Buffer {
+export function deliveryBody(request: SendRequest, createdAt: string, eventId: string): Buffer {
   if (request.body) return request.body;
-  const envelope = request.scheme === 'standard' ? { type: request.eventType, timestamp: createdAt, data: request.payload } : request.payload;
-  const json = JSON.stringify(envelope);
+  // stripe: a Stripe event object around the payload (dialect-body.ts), since its receivers read id and type there.
+  const json = JSON.stringify(dialectBody({ scheme: request.scheme, eventId, eventType: request.eventType, payload: request.payload, createdAt }));
   // Exactly its size: `Buffer.from(string)` reserves 3 bytes per character in the shared pool, so a 1 KB body
   // held for a retry would pin about 1.6 KB (bench/pending-memory.js).
   const body = Buffer.allocUnsafe(Buffer.byteLength(json));
@@ -70,7 +71,7 @@ export function newDelivery(
     error: null,
   };
   const content: DeliveryContent = {
-    body: deliveryBody(request, createdAt),
+    body: deliveryBody(request, createdAt, ids.eventId),
     secret: request.secret,
     signAll: request.signAll ?? false,
     headers: request.headers,

@@ -32,6 +32,13 @@ export interface Storage {
   sweep(nowMs: number): { dedupe: number; history: number };
   /** Starts the timer that calls `sweep` (unref'd). Returns its stop function. Called by `server.ts`, never at import. */
   startMaintenance(options: { now: Now; logger: Logger; intervalMs?: number }): () => void;
+  /**
+   * Keeps a setting across restarts: stores `value` under `name` unless a value is stored there already, and
+   * resolves with the stored one, durable. Two instances racing get the same value (the first one stored).
+   * Used for the generated `WEBHOOK_SECRET` (storage/kept-secret.ts); memory keeps it for this process only.
+   * Postgres: `INSERT ... ON CONFLICT (name) DO NOTHING`, then `SELECT value`.
+   */
+  keepSetting(name: string, value: string): Promise<string>;
   /** Closes the database; the stores must not be used afterwards. */
   close(): void;
 }
@@ -47,6 +54,7 @@ export abstract class BaseStorage implements Storage {
   abstract readonly deliveries: DeliveryStore;
   abstract readonly commits: number;
   abstract health(): Promise<StorageHealth>;
+  abstract keepSetting(name: string, value: string): Promise<string>;
   abstract close(): void;
 
   sweep(nowMs: number): { dedupe: number; history: number } {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { createApp } from '../../src/app';
@@ -84,7 +85,8 @@ describe('replay and forwarding', () => {
     expect(res.body.error.code).toBe('scheme.disabled');
   });
 
-  it('FORWARD_URL signs a GitHub event in the native scheme with WEBHOOK_SECRET, not with the GitHub secret', async () => {
+  // Issue 16 / SPEC.md section 8: a forward is signed in the scheme it arrived in, with that scheme's own secret.
+  it('FORWARD_URL signs a GitHub event in the github scheme with the GitHub secret, never with WEBHOOK_SECRET', async () => {
     const { fetch, requests } = recordingFetch();
     const deps = makeDeps({ fetch, env: { FORWARD_URL: 'http://forward.test/' } });
     const app = createApp(deps);
@@ -94,7 +96,8 @@ describe('replay and forwarding', () => {
     await until(() => requests.length === 1);
 
     const sent = requests[0]!;
-    expect(sent.headers['x-webhook-signature']).toBe(signNative(TEST_SCHEME_SECRETS.native, sent.headers['x-webhook-timestamp']!, body));
-    expect(sent.headers['x-hub-signature-256']).toBeUndefined();
+    expect(sent.headers['x-hub-signature-256']).toBe(`sha256=${createHmac('sha256', TEST_SCHEME_SECRETS.github).update(body).digest('hex')}`);
+    expect(sent.headers['x-webhook-signature']).toBeUndefined();
+    expect(sent.headers['x-github-delivery']).toBe('gh-1');
   });
 });

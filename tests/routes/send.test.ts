@@ -106,7 +106,7 @@ describe('POST /webhook/send', () => {
       ['maxAttempts 101', { ...valid, maxAttempts: 101 }, 'maxAttempts'],
       ['maxAttempts 2.5', { ...valid, maxAttempts: 2.5 }, 'maxAttempts'],
       ['timeoutMs 0', { ...valid, timeoutMs: 0 }, 'timeoutMs'],
-      ['an unknown scheme', { ...valid, scheme: 'stripe' }, 'scheme'],
+      ['an unknown scheme', { ...valid, scheme: 'slack' }, 'scheme'],
       ['a body that is an array', [valid], '(body)'],
     ])('with %s', async (_name, body, field) => {
       const { app, calls } = setup();

@@ -33,6 +33,14 @@ export class MemoryStorage extends BaseStorage {
     return HEALTHY;
   }
 
+  private readonly settings = new Map<string, string>();
+
+  /** Kept for this process only: memory is lost on restart (which is why a generated secret is too). */
+  keepSetting(name: string, value: string): Promise<string> {
+    if (!this.settings.has(name)) this.settings.set(name, value);
+    return Promise.resolve(this.settings.get(name)!);
+  }
+
   close(): void {}
 }
 

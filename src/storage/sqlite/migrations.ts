@@ -143,6 +143,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX deliveries_due ON deliveries (due_ms) WHERE status = 'pending';
     `,
   },
+  {
+    version: 5,
+    description: 'settings the server keeps across restarts: the generated WEBHOOK_SECRET (issue 16.6)',
+    sql: `
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -79,6 +79,16 @@ export class SqliteStorage extends BaseStorage {
     return this.writes.now(fn);
   }
 
+  /** In a transaction of its own, durable on return; the first value stored under `name` wins. */
+  keepSetting(name: string, value: string): Promise<string> {
+    return Promise.resolve(
+      this.writes.now(() => {
+        this.db.prepare('INSERT INTO settings (name, value, created_at_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(name, value, Date.now());
+        return (this.db.prepare('SELECT value FROM settings WHERE name = ?').get(name) as { value: string }).value;
+      }),
+    );
+  }
+
   close(): void {
     if (!this.db.open) return;
     this.writes.flush(); // what was acknowledged as joined (processing outcomes) is kept

@@ -40,8 +40,15 @@ function replayForm(entry, config) {
   const preserve = el('input');
   preserve.type = 'checkbox';
   preserve.name = 'preserveHeaders';
-  const scheme = el('select', null, el('option', null, 'native'), el('option', null, 'standard'));
+  const scheme = el('select', null, ...['native', 'standard', 'stripe', 'github'].map((name) => el('option', null, name)));
   scheme.name = 'scheme';
+  scheme.value = entry.scheme || 'native'; // the dialect it arrived in, as a forward is signed
+  // Edit and replay: a changed body is sent as typed and signed afresh.
+  const edited = el('textarea', 'edit-body');
+  edited.name = 'body';
+  edited.rows = 4;
+  edited.value = bodyText(entry.payload);
+  const original = edited.value;
   const button = el('button', null, 'Replay');
   button.type = 'submit';
   const result = el('p', 'result');
@@ -50,6 +57,7 @@ function replayForm(entry, config) {
     el('label', 'url', 'Send this exact body to', input),
     button,
     el('div', 'options', el('label', null, preserve, 'Keep original headers'), el('label', null, 'Sign as', scheme)),
+    el('details', 'edit', el('summary', null, 'Edit the body before sending'), edited),
     result,
   );
   form.addEventListener('submit', async (event) => {
@@ -67,7 +75,7 @@ function replayForm(entry, config) {
     try {
       const answer = await api(`/webhook/history/${encodeURIComponent(entry.id)}/replay`, {
         method: 'POST',
-        body: JSON.stringify({ url, preserveHeaders: preserve.checked, scheme: scheme.value }),
+        body: JSON.stringify({ url, preserveHeaders: preserve.checked, scheme: scheme.value, ...(edited.value !== original ? { body: edited.value } : {}) }),
       });
       localStorage.setItem('replayUrl', url);
       result.className = 'result';
@@ -83,9 +91,18 @@ function replayForm(entry, config) {
   return form;
 }
 
+/** What the app answered the last attempt: status, time and the first bytes of its body (issue 16). */
+function answerOf(d) {
+  const last = d.attempts && d.attempts[d.attempts.length - 1];
+  if (!last) return '';
+  const status = last.statusCode !== undefined ? `${last.statusCode}` : last.error || 'no answer';
+  const body = (last.responseBody || '').slice(0, 120);
+  return el('div', 'answer', el('span', 'mono', `answered ${status} in ${last.durationMs} ms`), body ? el('pre', 'answer-body', body) : '');
+}
+
 function deliveryItem(d) {
   const what = `${SOURCE_WORDS[d.source && d.source.kind] || 'sent'} to ${d.url}`;
-  const item = el('li', null, link(d.id, `#/deliveries/${encodeURIComponent(d.id)}`, 'mono'), ' ', statusBadge(d.status), ' ', el('span', 'muted', what));
+  const item = el('li', null, link(d.id, `#/deliveries/${encodeURIComponent(d.id)}`, 'mono'), ' ', statusBadge(d.status), ' ', el('span', 'muted', what), answerOf(d));
   item.dataset.id = d.id;
   return item;
 }
@@ -128,7 +145,39 @@ function entryFacts(entry) {
       ['Verification', verification.ok ? el('span', 'badge ok', 'signature verified') : el('span', null, el('span', 'badge bad', verification.reason || 'failed'), ' ', verification.message || '')],
       ['Processing', processing ? el('span', null, statusBadge(processing.state), processing.durationMs !== undefined ? ` in ${processing.durationMs} ms` : '', processing.error ? ` — ${processing.error}` : '') : el('span', 'muted', 'not processed (rejected)')],
   ['Duplicates', String(entry.duplicates || 0)],
+      ...(entry.response ? [['Answered by', el('span', 'mono', `rule ${entry.response.ruleId}: ${entry.response.status}`)]] : []),
+      ...explanationFacts(verification.explanation),
   ]);
+}
+
+/** Why a signature failed: the signed content, the likely mistake, the configured secrets' fingerprints. */
+function explanationFacts(explanation) {
+  if (!explanation) return [];
+  const fingerprints = explanation.secrets.map((s) => `${s.variable}: ${s.fingerprints.join(', ')}`).join('; ');
+  return [
+    ['Signed content', el('span', 'mono', explanation.signedContent)],
+    ...(explanation.hint ? [['Likely cause', el('strong', 'hint', explanation.hint)]] : []),
+    ['Secret fingerprints', el('span', 'mono', `${fingerprints} (first 6 hex of sha256 of each secret)`)],
+  ];
+}
+
+/** "Copy as curl": signed afresh (accepted events) or as recorded, shown and copied. */
+function curlTools(entry) {
+  const shownCommand = el('pre', 'curl');
+  shownCommand.hidden = true;
+  const buttons = (entry.status === 'accepted' ? [['fresh', 'Copy as curl (signed afresh)']] : []).concat([['original', 'Copy as curl (as received)']]).map(([mode, label]) => {
+    const button = el('button', 'quiet', label);
+    button.type = 'button';
+    button.dataset.curl = mode;
+    button.addEventListener('click', async () => {
+      const response = await fetch(`/webhook/history/${encodeURIComponent(entry.id)}/curl?mode=${mode}`);
+      shownCommand.textContent = await response.text();
+      shownCommand.hidden = false;
+      await navigator.clipboard?.writeText(shownCommand.textContent).catch(() => undefined);
+    });
+    return button;
+  });
+  return el('div', 'curl-tools', ...buttons, shownCommand);
 }
 
 /** Renders the entry into the pane. */
@@ -138,6 +187,7 @@ export function renderEntry(pane, entry, config, backHash) {
     entryFacts(entry),
     el('div', 'section-head', el('h3', null, entry.status === 'rejected' ? 'Body (preview)' : 'Body'), copyButton('the body', () => bodyText(entry.payload))),
     ...bodyView(entry.payload),
+    curlTools(entry),
   ];
   const sameEntry = shown && shown.id === entry.id;
   if (!sameEntry) shown = { id: entry.id, list: el('ul', 'deliveries-of'), deliveries: new Map() };

@@ -3,6 +3,7 @@
 import * as deliveries from './deliveries.js';
 import { $, api } from './dom.js';
 import * as received from './received.js';
+import { initTools } from './tools.js';
 
 function setLive(state, text) {
   const live = $('live');
@@ -67,6 +68,7 @@ async function init() {
   connect();
   await received.initReceived(config);
   route();
+  void initTools();
 }
 
 void init();
