@@ -82,6 +82,7 @@ async function startPostgres({ database = 'webhooks' } = {}) {
   // trust authentication on a loopback-only server in a private folder: a throwaway for tests and trials.
   run(binDir, 'initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions']);
   const options = [`-p ${port}`, "-c listen_addresses='127.0.0.1'", `-k ${dataDir}`, '-c max_connections=200'].join(' ');
+  writeFileSync(join(dataDir, 'options'), options);
   run(binDir, 'pg_ctl', ['-D', dataDir, '-o', options, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);
   run(binDir, 'psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-qAtc', `CREATE DATABASE ${database}`]);
   const url = `postgres://postgres@127.0.0.1:${port}/${database}`;
@@ -99,9 +100,20 @@ function stopPostgres(dataDir, binDir = findBinDir()) {
   }
 }
 
+/** Stops the server in `dataDir` and keeps its data (tests: the database goes away, then comes back). */
+function pausePostgres(dataDir, binDir = findBinDir()) {
+  run(binDir, 'pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']);
+}
+
+/** Starts again a server stopped by `pausePostgres`, on the same port. */
+function resumePostgres(dataDir, binDir = findBinDir()) {
+  const options = readFileSync(join(dataDir, 'options'), 'utf8');
+  run(binDir, 'pg_ctl', ['-D', dataDir, '-o', options, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);
+}
+
 /** The URL of the server in `dataDir`, as `startPostgres` wrote it. */
 function urlOf(dataDir) {
   return readFileSync(join(dataDir, 'url'), 'utf8');
 }
 
-module.exports = { findBinDir, startPostgres, stopPostgres, urlOf, run };
+module.exports = { findBinDir, startPostgres, stopPostgres, pausePostgres, resumePostgres, urlOf, run };

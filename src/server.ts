@@ -10,9 +10,10 @@ import { createDeps, type AppDeps, type DepsOverrides } from './deps';
 import { startEventLoopMonitor } from './health/event-loop';
 import { createLogger, flushLogger, prettyDestination } from './logger';
 import { forwardingNotice } from './sender/forward';
-import { createStorage } from './storage/create-storage';
+import { openStorage } from './storage/create-storage';
 import { StorageOpenError } from './storage/errors';
 import { keepGeneratedSecret } from './storage/kept-secret';
+import { PostgresOpenError } from './storage/postgres/database';
 import { resumePendingWork } from './storage/resume';
 
 /**
@@ -105,17 +106,19 @@ export async function start(
   // the app's stores open, since the SQLite seal of per-request secrets is keyed by it.
   const keeps = config.secretGenerated && config.store !== 'memory' && !options.overrides?.storage;
   if (keeps) {
-    const settings = createStorage(config);
+    const settings = await openStorage(config);
     try {
       config = (await keepGeneratedSecret(config, settings)).config;
     } finally {
-      settings.close();
+      await settings.close();
     }
   }
   // Not fatal, but an operator must hear them: an unknown NODE_ENV, GitHub replays guarded by memory only.
   for (const warning of config.warnings) logger.warn(warning);
+  // Opened before anything starts: PostgreSQL connects and migrates (asynchronously); a failure stops start-up.
+  const storage = options.overrides?.storage ?? (await openStorage(config));
   const monitor = startEventLoopMonitor();
-  const deps = createDeps(config, logger, { eventLoop: monitor.snapshot, ...options.overrides });
+  const deps = createDeps(config, logger, { eventLoop: monitor.snapshot, ...options.overrides, storage });
   // Process metrics (CPU, memory, GC, handles) on the app's own registry; here, because they sample.
   collectDefaultMetrics({ register: deps.metrics.registry });
   const app = createApp(deps);
@@ -146,6 +149,10 @@ export async function start(
     app(req, res);
   });
   server.on('clientError', answerClientError);
+  // With PostgreSQL: the other instances' history into this feed, abandoned processing into this queue. Before
+  // listening, so that the first page opened here already streams what the other instances receive.
+  const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger, feed: deps.feed, work: deps.processor });
+  await deps.storage.ready?.();
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -156,7 +163,8 @@ export async function start(
     });
   } catch (error) {
     monitor.stop();
-    deps.storage.close();
+    stopMaintenance();
+    await deps.storage.close();
     throw listenError(error, config.port, config.host);
   }
   const where = listeningAt(server.address() as AddressInfo);
@@ -176,7 +184,6 @@ export async function start(
   }
   // For tests and callers in this process: an address that is certainly this machine, without a trailing slash.
   const url = where.interfaces === 'all' ? `http://127.0.0.1:${where.port}` : where.url.slice(0, -1);
-  const stopMaintenance = deps.storage.startMaintenance({ now: deps.now, logger });
   await resumePendingWork(deps);
 
   let closing: Promise<void> | undefined;
@@ -193,7 +200,7 @@ export async function start(
       await deps.closeFetch();
       monitor.stop();
       stopMaintenance();
-      deps.storage.close();
+      await deps.storage.close();
     })());
 
   return { server, deps, url, close };
@@ -235,7 +242,7 @@ async function main(): Promise<void> {
   try {
     running = await start(process.env);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof StorageOpenError || error instanceof ListenError) {
+    if (error instanceof ConfigError || error instanceof StorageOpenError || error instanceof PostgresOpenError || error instanceof ListenError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }

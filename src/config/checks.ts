@@ -76,6 +76,9 @@ export function crossChecks(env: PartialEnv, nodeEnv: string): { problems: strin
   if (production && env.ADMIN_TOKEN && new Set(env.ADMIN_TOKEN).size === 1) {
     problems.push('ADMIN_TOKEN is one character repeated; NODE_ENV=production needs a random token (e.g. `openssl rand -hex 32`)');
   }
+  if (env.STORE === 'postgres' && env.DATABASE_URL === '') {
+    problems.push('DATABASE_URL is required when STORE=postgres (postgres://user:password@host:5432/database; `npm run db:start` starts a local one)');
+  }
   if (!KNOWN_NODE_ENVS.includes(nodeEnv)) {
     warnings.push(`NODE_ENV=${nodeEnv} is not one of ${KNOWN_NODE_ENVS.join(', ')}: running with the development rules`);
   }

@@ -93,6 +93,10 @@ export interface Config {
   readonly sqlitePath: Env['SQLITE_PATH'];
   /** History entries older than this are removed, in days; 0 keeps them until `historyLimit` evicts them. */
   readonly historyRetentionDays: Env['HISTORY_RETENTION_DAYS'];
+  /** The PostgreSQL database when `store` is `postgres` (`postgres://user:password@host:port/database`). */
+  readonly databaseUrl: Env['DATABASE_URL'];
+  /** Connections in this instance's PostgreSQL pool (docs/scaling.md: sizing). */
+  readonly pgPoolMax: Env['PG_POOL_MAX'];
 }
 
 /** Thrown by `loadConfig` with every bad variable at once, each line naming the variable. */
@@ -195,5 +199,7 @@ export function loadConfig(
     store: v.STORE,
     sqlitePath: v.SQLITE_PATH,
     historyRetentionDays: v.HISTORY_RETENTION_DAYS,
+    databaseUrl: v.DATABASE_URL,
+    pgPoolMax: v.PG_POOL_MAX,
   };
 }

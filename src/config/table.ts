@@ -16,8 +16,11 @@ function field<T extends z.ZodType>(defaultValue: string, parse: T, doc: readonl
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-/** Where history, dedupe keys and deliveries live: lost on restart (`memory`) or in one SQLite file. */
-export const STORE_KINDS = ['memory', 'sqlite'] as const;
+/**
+ * Where history, dedupe keys and deliveries live: lost on restart (`memory`), in one SQLite file, or in a
+ * PostgreSQL database that any number of instances share (docs/scaling.md).
+ */
+export const STORE_KINDS = ['memory', 'sqlite', 'postgres'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 const DAY_SECONDS = 86_400;
@@ -103,11 +106,20 @@ export const ENV_TABLE = {
   STREAM_MAX_CLIENTS: field('100', int(1, 100_000), ['Live-stream clients served at once; one more is answered 503 stream.full.']),
 
   STORE: field('memory', oneOf(STORE_KINDS), [
-    'Storage: memory (default; lost on restart) or sqlite (history, dedupe keys and the delivery outbox survive',
-    'restarts and crashes; see docs/storage.md).',
+    'Storage: memory (default; lost on restart), sqlite (history, dedupe keys and the delivery outbox survive',
+    'restarts and crashes; see docs/storage.md) or postgres (any number of instances share one database; see',
+    'docs/scaling.md).',
   ], 'Storage'),
   SQLITE_PATH: field('./data/webhooks.db', text(), ['The SQLite database file when STORE=sqlite; its folder is created if missing.']),
-  HISTORY_RETENTION_DAYS: field('0', int(0, 36_500), ['History entries older than this many days are removed (both stores); 0 keeps them until HISTORY_LIMIT evicts them.']),
+  HISTORY_RETENTION_DAYS: field('0', int(0, 36_500), ['History entries older than this many days are removed (every store); 0 keeps them until HISTORY_LIMIT evicts them.']),
+  DATABASE_URL: field('', text(), [
+    'The PostgreSQL database when STORE=postgres, e.g. postgres://webhooks:secret@127.0.0.1:5432/webhooks',
+    '(`npm run db:start` starts a local one and prints its URL).',
+  ]),
+  PG_POOL_MAX: field('10', int(1, 1_000), [
+    "Connections in each instance's PostgreSQL pool; keep instances x (PG_POOL_MAX + 1 for LISTEN) under the",
+    "server's max_connections.",
+  ]),
 } as const;
 
 export type EnvKey = keyof typeof ENV_TABLE;

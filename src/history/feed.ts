@@ -19,6 +19,11 @@ export interface FeedEvent {
   readonly data: unknown;
   /** The Server-Sent Events frame, serialized once and written to every client as is. */
   readonly frame: string;
+  /**
+   * Written by another instance sharing the database (STORE=postgres), published here for the page and the
+   * stream; what acts once per webhook (FORWARD_URL) leaves it to the instance that received it.
+   */
+  readonly remote?: boolean;
 }
 
 export interface FeedSubscriber {
@@ -29,7 +34,7 @@ export interface FeedSubscriber {
 }
 
 export interface HistoryFeed {
-  publish(name: FeedEventName, entryId: string | null, data: unknown): FeedEvent;
+  publish(name: FeedEventName, entryId: string | null, data: unknown, options?: { readonly remote?: boolean }): FeedEvent;
   /** Returns the unsubscribe function. */
   subscribe(subscriber: FeedSubscriber): () => void;
   /**
@@ -86,16 +91,17 @@ export function createHistoryFeed(options: HistoryFeedOptions = {}): HistoryFeed
   const report = (error: unknown): void => options.onError?.(error);
 
   return {
-    publish(name, entryId, data) {
+    publish(name, entryId, data, options) {
       seq += 1;
+      const remote = options?.remote === true ? { remote: true } : undefined;
       if (!everSubscribed) {
         // Nobody has listened yet, so no client holds an id to resume from: nothing to serialize or buffer
         // (a server without the page open, the usual production case, pays nothing for the feed).
         const eventSeq = seq;
         let frame: string | undefined;
-        return { seq: eventSeq, name, entryId, data, get frame() { return (frame ??= sseFrame(eventSeq, name, data)); } };
+        return { seq: eventSeq, name, entryId, data, ...remote, get frame() { return (frame ??= sseFrame(eventSeq, name, data)); } };
       }
-      const event: FeedEvent = { seq, name, entryId, data, frame: sseFrame(seq, name, data) };
+      const event: FeedEvent = { seq, name, entryId, data, frame: sseFrame(seq, name, data), ...remote };
       buffer.push(event);
       bufferedBytes += event.frame.length;
       while (buffer.length > bufferEvents || (bufferedBytes > bufferBytes && buffer.length > 0)) {

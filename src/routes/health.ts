@@ -13,8 +13,9 @@ export function healthRouter({ history, deliveries, processor, now, startedAtMs,
       status: health.ok ? 'ok' : 'unavailable',
       version: VERSION,
       uptimeSeconds: Math.max(0, Math.floor((now() - startedAtMs) / 1000)),
-      history: await history.counts(),
-      deliveries: await deliveries.counts(),
+      // Counts need the store too: null while it cannot answer, and the 503 says why.
+      history: await history.counts().catch(() => null),
+      deliveries: await deliveries.counts().catch(() => null),
       processing: { pending: processor.pending() },
       eventLoopDelayMs: eventLoop ? eventLoop() : null,
     };

@@ -30,7 +30,8 @@ export function startForwarding(options: ForwardOptions): () => void {
   const { url, secret, feed, rawBodies, sender, logger } = options;
   return feed.subscribe({
     onEvent(event) {
-      const entry = event.name === 'received' ? entryOf(event) : undefined;
+      // Another instance's webhook (STORE=postgres) is forwarded by that instance, which holds its raw body.
+      const entry = event.name === 'received' && event.remote !== true ? entryOf(event) : undefined;
       if (!entry) return;
       // Next turn, not here: the intake keeps the raw body once the store has answered, just after this
       // publication; and the delivery's own durable write (an fsync) is better off the receive path.

@@ -2,11 +2,24 @@ import type { Logger } from 'pino';
 import type { Now } from '../clock';
 import type { Config } from '../config';
 import type { DedupeStore } from '../dedupe/store';
+import type { HistoryFeed } from '../history/feed';
 import type { HistoryStore } from '../history/store';
+import type { WebhookEvent } from '../processing/registry';
 import type { DeliveryStore } from '../sender/delivery-store';
 
 /** How often expired dedupe keys and history past its retention are removed. */
 export const MAINTENANCE_INTERVAL_MS = 60_000;
+
+/** What `startMaintenance` is given; `feed` and `work` serve the backends that many instances share. */
+export interface MaintenanceOptions {
+  readonly now: Now;
+  readonly logger: Logger;
+  readonly intervalMs?: number;
+  /** This instance's feed: a shared backend publishes the other instances' history changes to it. */
+  readonly feed?: HistoryFeed;
+  /** This instance's handler queue: a shared backend hands it events whose processing another instance abandoned. */
+  readonly work?: { enqueue(event: WebhookEvent): void; pending(): number };
+}
 
 /** Whether the store can write now; `reason` says why not (for `/healthz`). */
 export type StorageHealth = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -28,10 +41,16 @@ export interface Storage {
    * is failing, each call tries a small write of its own, so it recovers without waiting for traffic.
    */
   health(): Promise<StorageHealth>;
-  /** Removes expired dedupe keys and history past its retention; returns how many of each. */
-  sweep(nowMs: number): { dedupe: number; history: number };
-  /** Starts the timer that calls `sweep` (unref'd). Returns its stop function. Called by `server.ts`, never at import. */
-  startMaintenance(options: { now: Now; logger: Logger; intervalMs?: number }): () => void;
+  /** Removes expired dedupe keys and history past its retention; returns how many of each (PostgreSQL: a promise). */
+  sweep(nowMs: number): { dedupe: number; history: number } | Promise<{ dedupe: number; history: number }>;
+  /**
+   * Starts the timer that calls `sweep` (unref'd), and with PostgreSQL what many instances share (the other
+   * instances' changes into `feed`, abandoned processing into `work`). Returns its stop function. Called by
+   * `server.ts`, never at import.
+   */
+  startMaintenance(options: MaintenanceOptions): () => void;
+  /** Resolves once what `startMaintenance` started is up (PostgreSQL: its LISTEN connection, or its first failure). */
+  ready?(): Promise<void>;
   /**
    * Keeps a setting across restarts: stores `value` under `name` unless a value is stored there already, and
    * resolves with the stored one, durable. Two instances racing get the same value (the first one stored).
@@ -39,8 +58,8 @@ export interface Storage {
    * Postgres: `INSERT ... ON CONFLICT (name) DO NOTHING`, then `SELECT value`.
    */
   keepSetting(name: string, value: string): Promise<string>;
-  /** Closes the database; the stores must not be used afterwards. */
-  close(): void;
+  /** Closes the database (PostgreSQL: once the writes in flight are done); the stores must not be used afterwards. */
+  close(): void | Promise<void>;
 }
 
 export interface Sweepable {
@@ -64,7 +83,7 @@ export abstract class BaseStorage implements Storage {
     return { dedupe, history: this.history.sweep(nowMs) };
   }
 
-  startMaintenance({ now, logger, intervalMs = MAINTENANCE_INTERVAL_MS }: { now: Now; logger: Logger; intervalMs?: number }): () => void {
+  startMaintenance({ now, logger, intervalMs = MAINTENANCE_INTERVAL_MS }: MaintenanceOptions): () => void {
     let stopped = false;
     let running = false;
     // One batch of expired dedupe keys per turn of the event loop (setImmediate between them), so a large

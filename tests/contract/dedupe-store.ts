@@ -1,6 +1,7 @@
 import type { DedupeStore } from '../../src/dedupe/store';
 
-export type SweepingDedupeStore = DedupeStore & { sweep(nowMs: number): number };
+/** `enforceLimits`: see SweepingHistoryStore (history-store.ts). */
+export type SweepingDedupeStore = DedupeStore & { sweep(nowMs: number): number | Promise<number>; enforceLimits?(): Promise<unknown> };
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 
@@ -8,7 +9,7 @@ const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 export function describeDedupeStore(
   name: string,
   makeStore: (options: { ttlSeconds: number; maxEntries: number }) => SweepingDedupeStore,
-  cleanup: () => void = () => undefined,
+  cleanup: () => void | Promise<void> = () => undefined,
 ): void {
   describe(`DedupeStore contract: ${name}`, () => {
     afterEach(cleanup);
@@ -44,6 +45,7 @@ export function describeDedupeStore(
     it('keeps at most maxEntries keys, forgetting the oldest first', async () => {
       const store = makeStore({ ttlSeconds: 60, maxEntries: 3 });
       for (let i = 0; i < 5; i += 1) await store.remember([`id:${i}`], `evt_${i}`, T0 + i);
+      await store.enforceLimits?.();
       expect(await store.size()).toBe(3);
       expect(await store.lookup(['id:0'], T0 + 10)).toBeUndefined();
       expect(await store.lookup(['id:4'], T0 + 10)).toBe('evt_4');
@@ -53,7 +55,7 @@ export function describeDedupeStore(
       const store = makeStore({ ttlSeconds: 60, maxEntries: 100 });
       await store.remember(['id:old1', 'sig:x'], 'old', T0);
       await store.remember(['id:new'], 'new', T0 + 30_000);
-      expect(store.sweep(T0 + 60_000)).toBe(2);
+      expect(await store.sweep(T0 + 60_000)).toBe(2);
       expect(await store.size()).toBe(1);
       expect(await store.lookup(['id:new'], T0 + 60_000)).toBe('new');
     });

@@ -9,7 +9,11 @@ export interface HistoryStoreOptions {
   readonly maxBytes?: number;
 }
 
-export type SweepingHistoryStore = HistoryStore & { sweep(nowMs: number): number };
+/**
+ * `enforceLimits`: a backend that enforces its limits in a periodic job rather than on every insert (PostgreSQL,
+ * where one instance trims for all) runs that job here; the limits must hold once it has run.
+ */
+export type SweepingHistoryStore = HistoryStore & { sweep(nowMs: number): number | Promise<number>; enforceLimits?(): Promise<unknown> };
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 
@@ -34,7 +38,7 @@ export function historyEntry(id: string, overrides: Partial<HistoryEntry> = {}):
 const ids = (entries: readonly HistoryEntry[]): string[] => entries.map((e) => e.id);
 
 /** The history contract, run against every backend. `makeStore` returns a fresh, empty store. */
-export function describeHistoryStore(name: string, makeStore: (options: HistoryStoreOptions) => SweepingHistoryStore, cleanup: () => void = () => undefined): void {
+export function describeHistoryStore(name: string, makeStore: (options: HistoryStoreOptions) => SweepingHistoryStore, cleanup: () => void | Promise<void> = () => undefined): void {
   describe(`HistoryStore contract: ${name}`, () => {
     afterEach(cleanup);
     const fresh = (options: Partial<HistoryStoreOptions> = {}): SweepingHistoryStore => makeStore({ limit: 100, rejectedLimit: 100, ...options });
@@ -118,6 +122,7 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
     it('evicts the oldest accepted entry when the accepted list is full', async () => {
       const store = fresh({ limit: 3 });
       for (const id of ['a', 'b', 'c', 'd']) await store.add(historyEntry(id));
+      await store.enforceLimits?.();
       expect(ids((await store.list({ limit: 10 })).items)).toEqual(['d', 'c', 'b']);
       expect(await store.get('a')).toBeUndefined();
       expect(await store.counts()).toEqual({ accepted: 3, rejected: 0 });
@@ -127,6 +132,7 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       const store = fresh({ limit: 2, rejectedLimit: 2 });
       await store.add(historyEntry('ok'));
       for (let i = 0; i < 10; i += 1) await store.add(historyEntry(`rej${i}`, { status: 'rejected' }));
+      await store.enforceLimits?.();
       expect(await store.get('ok')).toBeDefined();
       expect(ids((await store.list({ limit: 10, status: 'rejected' })).items)).toEqual(['rej9', 'rej8']);
       expect(await store.counts()).toEqual({ accepted: 1, rejected: 2 });
@@ -169,8 +175,11 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       const store = fresh({ limit: 1 });
       await store.add(historyEntry('evicted'), Buffer.from('old'));
       await store.setProcessing('evicted', { state: 'failed', error: 'boom' });
+      await store.enforceLimits?.();
       await store.add(historyEntry('pending-evicted'), Buffer.from('old'));
+      await store.enforceLimits?.();
       await store.add(historyEntry('kept'), Buffer.from('new'));
+      await store.enforceLimits?.();
       expect((await store.pendingProcessing()).map((e) => [e.id, e.rawBody.toString()])).toEqual([['kept', 'new']]);
       expect(await store.get('evicted')).toBeUndefined();
       expect((await store.get('kept'))!.processing).toEqual({ state: 'pending' });
@@ -208,7 +217,7 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       await store.add(historyEntry('old', { receivedAt: new Date(T0 - 2 * day).toISOString() }));
       await store.add(historyEntry('old-rejected', { status: 'rejected', receivedAt: new Date(T0 - 2 * day).toISOString() }));
       await store.add(historyEntry('recent', { receivedAt: new Date(T0 - day / 2).toISOString() }));
-      expect(store.sweep(T0)).toBe(2);
+      expect(await store.sweep(T0)).toBe(2);
       expect(ids((await store.list({ limit: 10 })).items)).toEqual(['recent']);
       expect(await store.counts()).toEqual({ accepted: 1, rejected: 0 });
     });
@@ -245,6 +254,7 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       const store = fresh({ limit: 1 });
       await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['sig:abc'], T0);
       await store.accept(historyEntry('evt_2'), Buffer.from('{}'), ['sig:def'], T0); // evicts evt_1
+      await store.enforceLimits?.();
       expect(await store.accept(historyEntry('evt_3'), Buffer.from('{}'), ['sig:abc'], T0 + 400 * 86_400_000)).toEqual({ stored: true });
     });
 
@@ -283,6 +293,7 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       const store = fresh({ maxBytes: entryWeight(entry('x')) * 2 + 1 });
       await store.add(historyEntry('rej', { status: 'rejected' }));
       for (const id of ['a', 'b', 'c']) await store.add(entry(id));
+      await store.enforceLimits?.();
       expect(ids((await store.list({ limit: 10, status: 'accepted' })).items)).toEqual(['c', 'b']);
       expect(await store.get('a')).toBeUndefined();
       expect(await store.counts()).toEqual({ accepted: 2, rejected: 1 });
@@ -292,6 +303,7 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
       const store = fresh({ maxBytes: 100 });
       await store.add(historyEntry('small', { sizeBytes: 1 }));
       await store.add(historyEntry('large', { sizeBytes: 5000 }));
+      await store.enforceLimits?.();
       expect(ids((await store.list({ limit: 10 })).items)).toEqual(['large']);
     });
 
@@ -310,7 +322,7 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
     it('keeps everything on sweep when the retention is 0', async () => {
       const store = fresh({ retentionDays: 0 });
       await store.add(historyEntry('ancient', { receivedAt: new Date(0).toISOString() }));
-      expect(store.sweep(T0)).toBe(0);
+      expect(await store.sweep(T0)).toBe(0);
       expect(await store.get('ancient')).toBeDefined();
     });
   });

@@ -7,6 +7,8 @@ const server = require('../../scripts/postgres-server') as {
   findBinDir(): string | undefined;
   startPostgres(): Promise<{ url: string; dataDir: string; binDir: string }>;
   stopPostgres(dataDir: string, binDir?: string): void;
+  pausePostgres(dataDir: string, binDir?: string): void;
+  resumePostgres(dataDir: string, binDir?: string): void;
 };
 
 /**
@@ -30,6 +32,12 @@ export interface TestPostgres {
   readonly url: string;
   /** A new empty database on the server; its URL. */
   createDatabase(): Promise<string>;
+  /** Whether `pause` and `resume` work: a server this helper started (not TEST_DATABASE_URL). */
+  readonly pausable: boolean;
+  /** Stops the server, keeping its data: the database is down until `resume`. */
+  pause(): void;
+  /** Starts it again on the same port. */
+  resume(): void;
   stop(): void;
 }
 
@@ -52,6 +60,15 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       const target = new URL(url);
       target.pathname = `/${name}`;
       return target.toString();
+    },
+    pausable: started !== undefined,
+    pause(): void {
+      if (!started) throw new Error('TEST_DATABASE_URL: the test cannot stop that server');
+      server.pausePostgres(started.dataDir, started.binDir);
+    },
+    resume(): void {
+      if (!started) throw new Error('TEST_DATABASE_URL: the test cannot start that server');
+      server.resumePostgres(started.dataDir, started.binDir);
     },
     stop(): void {
       if (started) server.stopPostgres(started.dataDir, started.binDir);

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { ConfigError, loadConfig } from '../../src/config';
+import { historyEntry } from '../contract/history-store';
 import { makeDeps } from '../helpers/deps';
 import { recordingFetch } from '../helpers/fetch';
 import { nativeHeaders } from '../helpers/sign';
@@ -43,6 +44,23 @@ describe('FORWARD_URL', () => {
 
     expect((await deps.deliveries.list({ limit: 10 })).items).toHaveLength(1);
     expect(requests).toHaveLength(1);
+  });
+
+  it('leaves a webhook another instance received (STORE=postgres) to that instance to forward', async () => {
+    const { fetch, requests } = recordingFetch();
+    const deps = makeDeps({ fetch, env: { FORWARD_URL } });
+    const entry = historyEntry('evt_elsewhere');
+    deps.rawBodies.set(entry.id, Buffer.from('{"n":1}')); // held here too, so only `remote` keeps it from going out
+    deps.feed.subscribe({ onEvent: () => undefined });
+    deps.feed.publish('received', entry.id, entry, { remote: true });
+    deps.feed.publish('received', 'evt_here', historyEntry('evt_here'));
+    deps.rawBodies.set('evt_here', Buffer.from('{"n":2}'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const { items } = await deps.deliveries.list({ limit: 10 });
+    await Promise.all(items.map((d) => deps.sender.settled(d.id)));
+
+    expect(items.map((d) => d.eventId)).toEqual(['evt_here']);
+    expect(requests.map((r) => r.body.toString())).toEqual(['{"n":2}']);
   });
 
   it('forwards nothing when unset', async () => {

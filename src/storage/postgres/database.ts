@@ -78,6 +78,9 @@ export async function openPostgres(url: string, options: OpenPostgresOptions): P
   // A connection that dies while idle in the pool (server restart) emits here; without a listener the process
   // would crash. The next query opens a new one.
   pool.on('error', () => undefined);
+  // The same for a connection that dies while checked out between two queries (a batch, the maintenance job):
+  // the query in flight, or the next one, fails and says so; the 'error' event itself must not crash.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await migrate(pool);
   } catch (error) {

@@ -21,7 +21,7 @@ export const MIGRATION_LOCK_KEY = 0x77_65_62_68; // "webh" in ASCII
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
     version: 1,
-    description: 'history, dedupe keys, processing jobs, deliveries with leases, settings',
+    description: 'history, dedupe keys, processing jobs with leases, deliveries, settings, storage probe',
     sql: `
       CREATE TABLE history (
         seq BIGSERIAL PRIMARY KEY,
@@ -29,35 +29,41 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
         event_type TEXT,
         received_at TIMESTAMPTZ NOT NULL,
-        size_bytes INTEGER NOT NULL,
-        -- the entry without duplicates and processing
-        entry JSONB NOT NULL,
+        -- the entry without duplicates and processing, as JSON text: jsonb would reorder the payload's keys
+        entry TEXT NOT NULL,
         duplicates INTEGER NOT NULL DEFAULT 0,
-        processing JSONB
+        processing JSONB,
+        -- entryWeight (src/history/query.ts): for HISTORY_MAX_BYTES and the page budget
+        weight INTEGER NOT NULL
       );
       CREATE INDEX history_status_seq ON history (status, seq);
-      -- text_pattern_ops: the ?event=prefix.* filter is a LIKE 'prefix.%' range scan
-      CREATE INDEX history_status_type_seq ON history (status, event_type text_pattern_ops, seq);
+      CREATE INDEX history_status_type_seq ON history (status, event_type, seq);
       CREATE INDEX history_received ON history (received_at);
 
       CREATE TABLE dedupe_keys (
-        -- a replay key (see src/signature): ids as text bytes, signed content as a SHA-256
+        -- a replay key: an id as its UTF-8 bytes, a signature as a tag byte and its SHA-256
         key BYTEA PRIMARY KEY,
         event_id TEXT NOT NULL,
-        expires_at TIMESTAMPTZ NOT NULL
+        -- the clock of the instance that remembered it (the same clock the receive path checks against)
+        expires_at_ms BIGINT NOT NULL
       );
-      CREATE INDEX dedupe_keys_expiry ON dedupe_keys (expires_at);
+      CREATE INDEX dedupe_keys_expiry ON dedupe_keys (expires_at_ms);
 
-      -- An accepted event whose handlers have not finished; deleted when they have.
+      -- An accepted event whose handlers have not finished; deleted (with its raw body) when they have. One
+      -- instance at a time holds it, until lease_expires_at (the database's clock); lease_token fences the
+      -- outcome, so an instance that lost its lease cannot record over the one that took it.
       CREATE TABLE processing_jobs (
         history_seq BIGINT PRIMARY KEY REFERENCES history (seq) ON DELETE CASCADE,
         raw_body BYTEA NOT NULL,
-        due_at TIMESTAMPTZ NOT NULL,
         lease_owner TEXT,
         lease_token UUID,
-        lease_expires_at TIMESTAMPTZ
+        lease_expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
       );
-      CREATE INDEX processing_jobs_due ON processing_jobs (due_at);
+      CREATE INDEX processing_jobs_lease ON processing_jobs (lease_expires_at);
+
+      -- One row /healthz writes to while writes fail, to tell when they succeed again.
+      CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), writes BIGINT NOT NULL);
+      INSERT INTO storage_probe VALUES (1, 0);
 
       CREATE TABLE deliveries (
         seq BIGSERIAL PRIMARY KEY,

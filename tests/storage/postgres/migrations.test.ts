@@ -28,7 +28,7 @@ describePostgres('PostgreSQL migrations and opening', () => {
     const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
     const tables = await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
-    expect(tables.rows.map((r) => r.tablename).sort()).toEqual(['dedupe_keys', 'deliveries', 'history', 'processing_jobs', 'schema_migrations', 'settings']);
+    expect(tables.rows.map((r) => r.tablename).sort()).toEqual(['dedupe_keys', 'deliveries', 'history', 'processing_jobs', 'schema_migrations', 'settings', 'storage_probe']);
   });
 
   it('applies each step once when five instances start together', async () => {
