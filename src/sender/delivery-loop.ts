@@ -52,7 +52,7 @@ export class DeliveryLoop {
   private running = false;
   private woken = false;
   private wakeUp: (() => void) | undefined;
-  private timer: { readonly dueMs: number; readonly controller: AbortController } | undefined;
+  private timer: { readonly dueMs: number; readonly due: boolean; readonly controller: AbortController } | undefined;
   private claims = 0;
   private instance: string | undefined;
   private stopped = false;
@@ -148,8 +148,11 @@ export class DeliveryLoop {
           if (claimed.length === free) continue;
           this.backlog = false;
           const next = await store.nextDueMs();
+          // A shared store: look again within the poll interval, for what other instances added or left.
+          const poll = store.pollIntervalMs === undefined ? null : Math.max(now(), this.reachedMs) + store.pollIntervalMs;
+          const wakeAt = next === null ? poll : poll === null ? next : Math.min(next, poll);
           // Woken meanwhile: the next turn looks again (and arms the timer then).
-          if (next !== null && !this.woken) this.arm(next);
+          if (wakeAt !== null && !this.woken) this.arm(wakeAt, wakeAt === next);
         }
         if (!this.woken && !this.stopped) await new Promise<void>((resolve) => (this.wakeUp = resolve));
       }
@@ -163,17 +166,20 @@ export class DeliveryLoop {
     }
   }
 
-  /** One timer, for the earliest due time: kept when it already fires at or before `dueMs`. */
-  private arm(dueMs: number): void {
+  /**
+   * One timer, for the earliest due time: kept when it already fires at or before `dueMs`. `due`: something is
+   * due then (not merely a poll of a shared store), so what the timer finds due counts as reached.
+   */
+  private arm(dueMs: number, due = true): void {
     if (this.stopped || (this.timer && this.timer.dueMs <= dueMs)) return;
     this.timer?.controller.abort();
-    const timer = { dueMs, controller: new AbortController() };
+    const timer = { dueMs, due, controller: new AbortController() };
     this.timer = timer;
     this.options.sleep(Math.max(0, dueMs - this.options.now()), timer.controller.signal).then(
       () => {
         if (this.timer !== timer) return;
         this.timer = undefined;
-        this.reachedMs = Math.max(this.reachedMs, dueMs);
+        if (due) this.reachedMs = Math.max(this.reachedMs, dueMs);
         this.wake();
       },
       () => undefined, // aborted: a sooner timer replaced it, or the loop stopped

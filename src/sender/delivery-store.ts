@@ -127,6 +127,12 @@ export interface ClaimOptions {
  * Records are immutable: `create`, `save` and `complete` take a new record, and the store may keep that object.
  */
 export interface DeliveryStore {
+  /**
+   * Set by a store that other instances share (PostgreSQL), in ms: they add and reschedule deliveries this
+   * instance is not told of, and a dead instance's claims run out, so the loop looks at the store at least
+   * this often even when nothing is due by its own reckoning. Absent: this process is the only writer.
+   */
+  readonly pollIntervalMs?: number;
   /** Stores a new delivery and what it sends; with `lease`, already claimed by the caller, who attempts it now. */
   create(record: DeliveryRecord, content: DeliveryContent, lease?: Lease): Promise<void>;
   content(id: string): Promise<DeliveryContent | undefined>;

@@ -10,6 +10,7 @@ import type { DeliveryContent, DeliveryRecord, DeliveryStore, Lease } from './de
  */
 export function observeDeliveries(store: DeliveryStore, onChange: (record: DeliveryRecord) => void): DeliveryStore {
   return {
+    pollIntervalMs: store.pollIntervalMs,
     create: async (record: DeliveryRecord, content: DeliveryContent, lease?: Lease) => {
       await store.create(record, content, lease);
       onChange(record);

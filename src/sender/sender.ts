@@ -86,6 +86,16 @@ export function createSender(options: SenderOptions): Sender {
     onSettled: settle,
   });
   const iso = (ms: number): string => new Date(ms).toISOString();
+  const waitsFor = (id: string, resolver: (record: DeliveryRecord) => void): boolean => waiters.get(id)?.includes(resolver) === true;
+
+  /** Reads the record every `intervalMs` while `resolver` waits for it, and settles it once it has ended. */
+  async function watchElsewhere(id: string, resolver: (record: DeliveryRecord) => void, intervalMs: number): Promise<void> {
+    while (waitsFor(id, resolver) && !loop.isStopped) {
+      await options.sleep(intervalMs);
+      const record = await store.get(id).catch(() => undefined);
+      if (record && record.status !== 'pending' && waitsFor(id, resolver)) settle(record);
+    }
+  }
 
   async function stored<T>(operation: () => Promise<T>): Promise<T> {
     try {
@@ -136,6 +146,8 @@ export function createSender(options: SenderOptions): Sender {
         return record;
       }
       loop.wake();
+      // A shared outbox: another instance may make the attempt that ends it, and this one is not told.
+      if (store.pollIntervalMs !== undefined) void watchElsewhere(id, resolver, store.pollIntervalMs);
       return waiting;
     },
 

@@ -5,7 +5,9 @@ import { migrate } from '../../src/storage/postgres/migrations';
 import { PgDedupeStore } from '../../src/storage/postgres/dedupe-store';
 import { PgHistoryStore } from '../../src/storage/postgres/history-store';
 import { ProcessingLeases } from '../../src/storage/postgres/leases';
+import { PgDeliveryStore } from '../../src/storage/postgres/delivery-store';
 import { describeDedupeStore } from './dedupe-store';
+import { deliveryRecord, describeDeliveryStore } from './delivery-store';
 import { describeHistoryStore } from './history-store';
 
 // The contract suites of stores.test.ts, on a real PostgreSQL server (one per test file; tables emptied
@@ -15,7 +17,7 @@ describePostgres('PostgreSQL stores', () => {
   let pool: Pool;
   const batch = (): PgBatch => new PgBatch(pool, { origin: 'contract', channel: 'webhook_history' });
   const empty = async (): Promise<void> => {
-    await pool.query('TRUNCATE history, dedupe_keys, processing_jobs');
+    await pool.query('TRUNCATE history, dedupe_keys, processing_jobs, deliveries');
   };
 
   beforeAll(async () => {
@@ -35,4 +37,67 @@ describePostgres('PostgreSQL stores', () => {
     empty,
   );
   describeDedupeStore('postgres', (options) => new PgDedupeStore(pool, batch(), options), empty);
+  const deliveries = (owner: string, limit = 100): PgDeliveryStore => new PgDeliveryStore(pool, batch(), { limit, owner, secrets: () => ['configured-secret'] });
+  describeDeliveryStore('postgres', ({ limit }) => deliveries('contract', limit), empty, { shared: true });
+
+  describe('PostgreSQL outbox shared by two instances', () => {
+    afterEach(empty);
+    const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
+
+    it('hands each due delivery to one of two instances claiming at once', async () => {
+      const a = deliveries('a');
+      const b = deliveries('b');
+      await Promise.all(Array.from({ length: 300 }, (_, i) => a.create(deliveryRecord(`d${i}`), { body: Buffer.from('{}'), signAll: false })));
+      const taken = { a: [] as string[], b: [] as string[] };
+      const drain = async (store: PgDeliveryStore, name: 'a' | 'b'): Promise<void> => {
+        for (let round = 0; ; round += 1) {
+          const claimed = await store.claimDue({ nowMs: T0, limit: 7, token: `${name}${round}`, leaseMarginMs: 30_000 });
+          if (claimed.length === 0) return;
+          taken[name].push(...claimed.map((c) => c.record.id));
+        }
+      };
+      await Promise.all([drain(a, 'a'), drain(b, 'b'), drain(a, 'a'), drain(b, 'b')]);
+      const all = [...taken.a, ...taken.b];
+      expect(all).toHaveLength(300);
+      expect(new Set(all).size).toBe(300);
+      expect(taken.a.length).toBeGreaterThan(0);
+      expect(taken.b.length).toBeGreaterThan(0);
+    });
+
+    it('lets another instance take over a claim whose lease ran out, and fences the first instance out', async () => {
+      const a = deliveries('a');
+      const b = deliveries('b');
+      await a.create(deliveryRecord('d1', { timeoutMs: 1000 }), { body: Buffer.from('{}'), signAll: false });
+      const [first] = await a.claimDue({ nowMs: T0, limit: 1, token: 'a1', leaseMarginMs: 500 });
+      expect(await b.claimDue({ nowMs: T0 + 1499, limit: 1, token: 'b1', leaseMarginMs: 500 })).toEqual([]);
+      const [second] = await b.claimDue({ nowMs: T0 + 1500, limit: 1, token: 'b1', leaseMarginMs: 500 });
+      expect(second!.record.id).toBe('d1');
+      expect(await a.complete({ ...first!.record, status: 'delivered', nextAttemptAt: null }, 'a1')).toBe(false);
+      const { rows } = await pool.query('SELECT lease_owner, lease_token FROM deliveries WHERE id = $1', ['d1']);
+      expect(rows).toEqual([{ lease_owner: 'b', lease_token: 'b1' }]);
+      expect(await b.complete({ ...second!.record, status: 'delivered', nextAttemptAt: null }, 'b1')).toBe(true);
+    });
+
+    it('writes the outcomes of one turn together, each only under its own token', async () => {
+      const a = deliveries('a');
+      await Promise.all(Array.from({ length: 40 }, (_, i) => a.create(deliveryRecord(`d${i}`), { body: Buffer.from('{}'), signAll: false })));
+      const claimed = await a.claimDue({ nowMs: T0, limit: 40, token: 'mine', leaseMarginMs: 30_000 });
+      expect(claimed).toHaveLength(40);
+      const written = await Promise.all(
+        claimed.map(({ record }, i) =>
+          a.complete({ ...record, status: i % 2 === 0 ? 'delivered' : 'failed', nextAttemptAt: null }, i % 4 === 3 ? 'stale' : 'mine'),
+        ),
+      );
+      expect(written).toEqual(claimed.map((_c, i) => i % 4 !== 3));
+      expect(await a.counts()).toEqual({ pending: 10, delivered: 20, failed: 10 });
+    });
+
+    it('keeps a per-request secret sealed in the table', async () => {
+      const a = deliveries('a');
+      await a.create(deliveryRecord('d1'), { body: Buffer.from('{}'), secret: 'per-request-secret', signAll: false });
+      const { rows } = await pool.query<{ secret_sealed: Buffer }>('SELECT secret_sealed FROM deliveries');
+      expect(rows[0]!.secret_sealed.includes(Buffer.from('per-request-secret'))).toBe(false);
+      expect((await deliveries('b').content('d1'))!.secret).toBe('per-request-secret');
+    });
+  });
 });

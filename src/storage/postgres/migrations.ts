@@ -65,26 +65,34 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE TABLE storage_probe (id INTEGER PRIMARY KEY CHECK (id = 1), writes BIGINT NOT NULL);
       INSERT INTO storage_probe VALUES (1, 0);
 
+      -- The outbox (src/storage/postgres/delivery-store.ts): a delivery waiting for an attempt is this row and
+      -- its due time, in no instance's memory. Times are ms since the epoch by the clock of the instance that
+      -- wrote them (the delivery loop's clock, which tests inject); the lease margin absorbs clock skew.
       CREATE TABLE deliveries (
         seq BIGSERIAL PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
-        created_at TIMESTAMPTZ NOT NULL,
-        finished_at TIMESTAMPTZ,
-        record JSONB NOT NULL,
+        -- the record as JSON text (src/sender/delivery-store.ts)
+        record TEXT NOT NULL,
         body BYTEA NOT NULL,
-        -- a per-request secret sealed with AES-256-GCM (src/storage/seal.ts); null: the configured secrets
+        -- a per-request secret sealed with AES-256-GCM (src/storage/sqlite/seal.ts); null: the configured secrets
         secret_sealed BYTEA,
         sign_all BOOLEAN NOT NULL,
+        -- the attempt's timeout: a claim's lease lasts this plus a margin
+        timeout_ms INTEGER NOT NULL,
         -- the next attempt, while pending
-        due_at TIMESTAMPTZ,
+        due_ms BIGINT,
+        -- the claim of the instance attempting it: its id, the token that fences the outcome, the lease's end
         lease_owner TEXT,
-        lease_token UUID,
-        lease_expires_at TIMESTAMPTZ
+        lease_token TEXT,
+        lease_until_ms BIGINT,
+        -- order of finishing: the oldest finished are evicted past DELIVERY_LIMIT
+        finished_seq BIGINT
       );
-      CREATE INDEX deliveries_due ON deliveries (due_at) WHERE status = 'pending';
-      CREATE INDEX deliveries_created ON deliveries (created_at DESC, seq DESC);
-      CREATE INDEX deliveries_status_created ON deliveries (status, created_at DESC, seq DESC);
+      CREATE SEQUENCE deliveries_finished_seq;
+      CREATE INDEX deliveries_due ON deliveries (due_ms, seq) WHERE status = 'pending';
+      CREATE INDEX deliveries_status_seq ON deliveries (status, seq);
+      CREATE INDEX deliveries_finished ON deliveries (finished_seq) WHERE finished_seq IS NOT NULL;
 
       CREATE TABLE settings (
         key TEXT PRIMARY KEY,

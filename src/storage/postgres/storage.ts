@@ -2,10 +2,10 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../config';
-import { MemoryDeliveryStore } from '../memory/delivery-store';
 import type { MaintenanceOptions, Storage, StorageHealth } from '../storage';
 import { PgBatch } from './batch';
 import { PgDedupeStore } from './dedupe-store';
+import { PgDeliveryStore } from './delivery-store';
 import { PgHistoryStore } from './history-store';
 import { LEASE_MARGIN_MS, ProcessingLeases } from './leases';
 import { followHistory, HISTORY_CHANNEL } from './listener';
@@ -44,15 +44,14 @@ export interface PostgresStorageOptions {
  * One PostgreSQL database shared by any number of instances (docs/scaling.md). History, dedupe keys and
  * processing jobs live in it; every write goes through one group commit (batch.ts).
  *
- * TODO(deliveries): the delivery store here is still this instance's memory (MemoryDeliveryStore): its
- * contract on main is synchronous, and the outbox with due times and leases (issue 14, item 3) is being
- * reshaped in the sender's branch; a Postgres delivery store lands after it, on the `deliveries` table.
+ * The delivery outbox is the `deliveries` table (delivery-store.ts): each instance claims what is due under a
+ * lease, and polls for what the others stored.
  */
 export class PostgresStorage implements Storage {
   readonly kind = 'postgres' as const;
   readonly history: PgHistoryStore;
   readonly dedupe: PgDedupeStore;
-  readonly deliveries: MemoryDeliveryStore;
+  readonly deliveries: PgDeliveryStore;
   readonly leases: ProcessingLeases;
   readonly origin: string;
   private readonly batch: PgBatch;
@@ -85,7 +84,7 @@ export class PostgresStorage implements Storage {
       dedupeTtlMs: this.dedupe.ttlMs,
       leases: this.leases,
     });
-    this.deliveries = new MemoryDeliveryStore(config.deliveryLimit);
+    this.deliveries = new PgDeliveryStore(pool, this.batch, { limit: config.deliveryLimit, secrets: () => config.secrets, owner: this.origin });
   }
 
   get commits(): number {
@@ -131,6 +130,7 @@ export class PostgresStorage implements Storage {
         for (let removed = await this.dedupe.sweep(nowMs, undefined, client); removed > 0; removed = await this.dedupe.sweep(nowMs, undefined, client)) dedupe += removed;
         dedupe += await this.dedupe.enforceLimits(client);
         const history = (await this.history.sweep(nowMs, client)) + (await this.history.enforceLimits(client));
+        await this.deliveries.enforceLimits(client);
         return { dedupe, history };
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [MAINTENANCE_LOCK_KEY]);
