@@ -28,7 +28,7 @@ async function pendingMemory({ count = 100_000, log = () => undefined } = {}) {
     store,
     config: { maxAttempts: 5, baseDelayMs: 600_000, maxDelayMs: 600_000, timeoutMs: 10_000, concurrency: 50 },
     newId: newUuidId,
-    secretsFor: () => ['bench-secret'],
+    secretsFor: () => ['bench-secret-0123456789abcdef'],
     onChange: (record) => {
       if (record.attempts.length === 1 && record.status === 'pending' && (attempted += 1) === count) allAttempted();
     },

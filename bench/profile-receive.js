@@ -19,7 +19,7 @@ const SCRIPT = process.env.PROFILE_SCRIPT || 'dist/server.js';
 const FOCUS = (process.env.PROFILE_FOCUS || 'receive,redactHeaders,verifyWebhook,rawParser,jsonParser,json,send,setHeaders,info,write,add,remember,enqueue,commit,emit,parseBody')
   .split(',')
   .filter(Boolean);
-const SECRET = 'bench-secret';
+const SECRET = 'bench-secret-0123456789abcdef';
 const FILLER = 'x'.repeat(1024 - 120);
 let counter = 0;
 

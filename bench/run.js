@@ -18,7 +18,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const SEND_ROUNDS = Number(process.env.BENCH_SEND_ROUNDS || 3);
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = 50;
-const SECRET = 'bench-secret';
+const SECRET = 'bench-secret-0123456789abcdef';
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : undefined;
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
 const wants = (name) => !ONLY || ONLY.has(name);
@@ -240,7 +240,11 @@ function runSendScript() {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(__dirname, 'send.js')], {
       cwd: ROOT,
-      env: { ...process.env, BENCH_ROUNDS: String(SEND_ROUNDS) },
+      // 5,000 deliveries per round and target, and the phase with 100,000 deliveries waiting for a retry left
+      // to `node bench/pending-memory.js`: timed on the 2-core machine at load ~20 (2 Dec 2026), bench/send.js
+      // as it stands took 3 min 46 s (the waiting phase 38 s of it), which with the other scenarios passed the
+      // 8 minutes issue 13 allows the whole bench. BENCH_SEND_DELIVERIES and BENCH_PENDING bring them back.
+      env: { BENCH_SEND_DELIVERIES: '5000', BENCH_PENDING: '0', ...process.env, BENCH_ROUNDS: String(SEND_ROUNDS) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let stdout = '';
@@ -257,7 +261,7 @@ function runSendScript() {
 }
 
 async function sendScenario() {
-  progress('send: bench/send.js (sender against bare fetch, then 100,000 deliveries pending a retry)');
+  progress(`send: bench/send.js (sender against bare fetch${process.env.BENCH_PENDING ? `, then ${process.env.BENCH_PENDING} deliveries pending a retry` : '; the deliveries pending a retry: node bench/pending-memory.js'})`);
   const stopWatching = watchLong('send', 90);
   const loadBefore = loadAverage();
   let result;

@@ -3,7 +3,8 @@
 // stderr. Sender (createSender with the real fetch) against a baseline of bare fetch calls at the same concurrency,
 // alternating, then the memory held by 100,000 deliveries waiting for a retry (bench/pending-memory.js).
 // No internal time limit: a slow run is a slow figure, said as such, never a failure.
-// BENCH_DIST=/path/to/dist measures another build (an older one, for a before/after); BENCH_PENDING=0 skips memory.
+// BENCH_DIST=/path/to/dist measures another build (an older one, for a before/after); BENCH_PENDING=0 skips memory,
+// BENCH_SEND_DELIVERIES (10,000) per round and target.
 const path = require('node:path');
 const pino = require('pino');
 const { startProcess, median } = require('./lib');
@@ -35,7 +36,7 @@ const appTransport = (() => {
 })();
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
-const DELIVERIES = 10_000;
+const DELIVERIES = Number(process.env.BENCH_SEND_DELIVERIES || 10_000);
 const CONCURRENCY = 50;
 const PENDING = Number(process.env.BENCH_PENDING ?? 100_000);
 const payload = { filler: 'x'.repeat(1000) };
@@ -70,8 +71,8 @@ function makeSender(fetchImpl, config, transport) {
     store,
     config,
     newId: newUuidId,
-    secretsFor: () => ['bench-secret'],
-    secrets: () => ['bench-secret'], // builds before per-scheme secrets (BENCH_DIST)
+    secretsFor: () => ['bench-secret-0123456789abcdef'],
+    secrets: () => ['bench-secret-0123456789abcdef'], // builds before per-scheme secrets (BENCH_DIST)
   });
   return { sender, store };
 }

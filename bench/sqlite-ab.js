@@ -14,9 +14,9 @@ const { signNative } = require(path.join(AFTER, 'dist/signature/native'));
 const ROUNDS = Number(process.env.ROUNDS || 6), SECS = Number(process.env.SECS || 5);
 let n = 0; const runId = Date.now().toString(36); const FILLER = 'x'.repeat(1024 - 120);
 function req() { n++; const id = `evt_${runId}_${n}`; const body = JSON.stringify({ id, type: 'bench.event', data: { n, filler: FILLER } }); const ts = Math.floor(Date.now() / 1000);
-  return { method: 'POST', path: '/webhook/receive', headers: { 'content-type': 'application/json', 'x-webhook-id': id, 'x-webhook-event': 'bench.event', 'x-webhook-timestamp': String(ts), 'x-webhook-signature': signNative('bench-secret', ts, body) }, body }; }
+  return { method: 'POST', path: '/webhook/receive', headers: { 'content-type': 'application/json', 'x-webhook-id': id, 'x-webhook-event': 'bench.event', 'x-webhook-timestamp': String(ts), 'x-webhook-signature': signNative('bench-secret-0123456789abcdef', ts, body) }, body }; }
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-')); let runs = 0;
-const env = (extra) => ({ NODE_ENV: 'production', LOG_LEVEL: 'info', WEBHOOK_SECRET: 'bench-secret', HOST: '127.0.0.1', ...extra });
+const env = (extra) => ({ NODE_ENV: 'production', LOG_LEVEL: 'info', WEBHOOK_SECRET: 'bench-secret-0123456789abcdef', HOST: '127.0.0.1', ...extra });
 const T = {
   memory: () => ({ script: path.join(AFTER, 'dist/server.js'), env: env({}) }),
   'sqlite before': () => ({ script: path.join(BEFORE, 'dist/server.js'), env: env({ STORE: 'sqlite', SQLITE_PATH: path.join(dir, `r${++runs}.db`) }) }),

@@ -19,7 +19,7 @@ const MEASURE = Number(process.env.MEASURE || 10000);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sqlite-writes-'));
 const file = path.join(dir, 'webhooks.db');
-const config = loadConfig({ WEBHOOK_SECRET: 'bench-secret', LOG_LEVEL: 'silent', STORE: 'sqlite', SQLITE_PATH: file, ...JSON.parse(process.env.ENV || '{}') });
+const config = loadConfig({ WEBHOOK_SECRET: 'bench-secret-0123456789abcdef', LOG_LEVEL: 'silent', STORE: 'sqlite', SQLITE_PATH: file, ...JSON.parse(process.env.ENV || '{}') });
 const storage = createStorage(config);
 const db = storage.db;
 // PRAGMAS="cache_size=-32000;mmap_size=0": settings to try on top of those of openSqliteDatabase.

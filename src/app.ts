@@ -13,7 +13,7 @@ import { endpointsRouter } from './routes/endpoints';
 import { healthRouter, metricsHandler } from './routes/health';
 import { historyRouter } from './routes/history';
 import { historyToolsRouter } from './routes/history-tools';
-import { receiveRouter } from './routes/receive';
+import { RECEIVE_PATH, receiveHandlers } from './routes/receive';
 import { replayRouter } from './routes/replay';
 import { responseRulesRouter } from './routes/response-rules';
 import { sendRouter } from './routes/send';
@@ -61,10 +61,10 @@ export function createApp(deps: AppDeps): Express {
       rateLimit({ perMinute: security.receiveRateLimit, now: deps.now, clientAddress: deps.clientAddress, onLimited: () => deps.metrics.rateLimited() }),
     );
   }
-  app.use(receiveRouter(deps));
+  app.post(RECEIVE_PATH, ...receiveHandlers(deps));
   // Any other method on the receive URL (a browser's GET, a probe) is told what the route takes, not 404.
   app.all(
-    '/webhook/receive',
+    RECEIVE_PATH,
     methodNotAllowed(['POST'], 'Webhook senders POST signed events here; to see what arrived, open / or GET /webhook/history.'),
   );
   app.use(healthRouter(deps));

@@ -28,10 +28,20 @@ export const SECRET_NAME_PATTERNS: readonly RegExp[] = [
  */
 const SECRET_HEADERS = new Set([...SIGNATURE_HEADERS, 'x-hub-signature', 'x-gitlab-token', 'x-shopify-hmac-sha256', 'x-twilio-signature']);
 
+/** Header names whose verdict is remembered at most: a sender inventing names cannot grow the memo. */
+const MEMO_NAMES = 1024;
+const verdicts = new Map<string, boolean>();
+
 /** Whether a header's value is a credential: never stored, logged, forwarded or replayed. */
 export function isSecretHeader(name: string): boolean {
+  // Remembered per name: every stored entry redacts its ~10 headers against ten patterns, the same few names
+  // over and over (issue 13: the receive path's per-webhook work).
+  const known = verdicts.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
-  return SECRET_HEADERS.has(lower) || SECRET_NAME_PATTERNS.some((pattern) => pattern.test(lower));
+  const secret = SECRET_HEADERS.has(lower) || SECRET_NAME_PATTERNS.some((pattern) => pattern.test(lower));
+  if (verdicts.size < MEMO_NAMES) verdicts.set(name, secret);
+  return secret;
 }
 
 /** Headers kept per history entry at most; the rest are dropped, so one request cannot bloat the store. */

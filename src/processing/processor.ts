@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { systemTimers, type Now, type Timers } from '../clock';
 import { Deque } from '../collections/deque';
 import { noMetrics, type Metrics } from '../metrics/metrics';
-import type { HandlerRegistry, WebhookEvent } from './registry';
+import { logEvent, type EventHandler, type HandlerRegistry, type WebhookEvent } from './registry';
 import type { ProcessingState, ProcessingStore } from './store';
 
 export interface ProcessorOptions {
@@ -24,6 +24,13 @@ export interface ProcessorOptions {
 export interface Processor {
   /** Queues an event; its handlers run later, never on the caller's stack. */
   enqueue(event: WebhookEvent): void;
+  /**
+   * The state to store an event of this type with when none of its handlers would do anything (the default
+   * catch-all only logs at debug level, below the configured one): `done`, and the event need not be queued
+   * (the caller counts it as processed once it is stored). Undefined when a handler would run: store it `pending` and `enqueue` it.
+   * Optional, so that a processor passed in by a test need not have it.
+   */
+  doneAtOnce?(eventType: string | null): ProcessingState | undefined;
   /** Events queued or running. */
   pending(): number;
   /** Resolves once nothing is queued or running. */
@@ -166,7 +173,16 @@ export function createProcessor(options: ProcessorOptions): Processor {
     settleIdle();
   }
 
+  // Whether a handler does nothing at the configured level: the default catch-all logs at debug only. Skipping
+  // the queue for such events saves its record, closures, timer turn and second history write per webhook
+  // (the processing queue was 1.7 % of the receive path's busy time, and its garbage part of the 10 % of GC).
+  const quiet = (handler: EventHandler): boolean => handler === logEvent && !logger.isLevelEnabled('debug');
+  const DONE: ProcessingState = Object.freeze({ state: 'done', durationMs: 0 });
+
   return {
+    doneAtOnce(eventType) {
+      return registry.handlersFor(eventType).every(quiet) ? DONE : undefined;
+    },
     enqueue(event) {
       queue.push(event);
       // setImmediate: the response is written before any handler starts. One pump per turn of the loop

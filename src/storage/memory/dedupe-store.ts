@@ -53,7 +53,7 @@ export class MemoryDedupeStore implements DedupeStore {
   /** Forgets keys expired at `nowMs`; returns how many. Also runs on every `remember` (`keep`). */
   sweep(nowMs: number): number {
     let removed = 0;
-    for (let oldest = this.entries.oldest(); oldest !== undefined && oldest[1].expiresAtMs <= nowMs; oldest = this.entries.oldest()) {
+    for (let oldest = this.entries.oldestValue(); oldest !== undefined && oldest.expiresAtMs <= nowMs; oldest = this.entries.oldestValue()) {
       this.entries.shift();
       removed += 1;
     }
