@@ -3,7 +3,9 @@
 // 50 connections, rounds alternating the order, medians. Starts its own throwaway PostgreSQL
 // (scripts/postgres-server.js) and a fresh database per run. Also two instances on one database, each taking
 // half the connections (their sum is the figure: what one database serves).
-// Run after `npm run build`: node bench/receive-postgres.js. Options: BENCH_ROUNDS (3), BENCH_SECONDS (5).
+// Run after `npm run build`: node bench/receive-postgres.js. Options: BENCH_ROUNDS (3), BENCH_SECONDS (5),
+// BENCH_PG_TWO=0 leaves out the two-instance target, BENCH_JSON=1 prints the medians as a last line of JSON
+// (what `npm run bench` reads).
 const { Client } = require('pg');
 const { startProcess, cannon, median } = require('./lib');
 const { signNative } = require('../dist/signature/native');
@@ -77,11 +79,11 @@ async function main() {
       const env = appEnv({ STORE: 'postgres', DATABASE_URL: await freshDatabase(pg.url, (databases += 1)) });
       return [await startProcess({ script: 'dist/server.js', env, probePath: '/healthz' })];
     },
-    'app (postgres) x 2 instances': async () => {
+    ...(process.env.BENCH_PG_TWO === '0' ? {} : { 'app (postgres) x 2 instances': async () => {
       const env = appEnv({ STORE: 'postgres', DATABASE_URL: await freshDatabase(pg.url, (databases += 1)) });
       const first = await startProcess({ script: 'dist/server.js', env, probePath: '/healthz' });
       return [first, await startProcess({ script: 'dist/server.js', env, probePath: '/healthz' })];
-    },
+    } }),
   };
   const samples = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
   try {
@@ -103,7 +105,12 @@ async function main() {
   console.table(summary);
   const memory = summary['app (memory)']['req/s'];
   console.log(`  app (postgres) / app (memory): ${(summary['app (postgres)']['req/s'] / memory).toFixed(2)} x req/s`);
-  console.log(`  app (postgres) x 2 / app (memory): ${(summary['app (postgres) x 2 instances']['req/s'] / memory).toFixed(2)} x req/s (same 2 cores)`);
+  const two = summary['app (postgres) x 2 instances'];
+  if (two) console.log(`  app (postgres) x 2 / app (memory): ${(two['req/s'] / memory).toFixed(2)} x req/s (same 2 cores)`);
+  if (process.env.BENCH_JSON === '1') {
+    const ratio = (name) => (summary[name] ? Number((summary[name]['req/s'] / memory).toFixed(3)) : null);
+    console.log(JSON.stringify({ summary, postgresVsMemory: ratio('app (postgres)'), twoInstancesVsMemory: ratio('app (postgres) x 2 instances') }));
+  }
 }
 
 main().catch((error) => {

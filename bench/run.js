@@ -3,7 +3,7 @@
 // Writes bench/results/latest.json. About five minutes with the defaults (seven with NODE24); nothing in it
 // turns a slow run into a failure: a scenario that runs long says so on stderr and goes on.
 // Options (environment): BENCH_ROUNDS (5), BENCH_SECONDS (5), BENCH_SEND_ROUNDS (3), NODE24=/path/to/node to
-// repeat the receive scenario on another Node binary, BENCH_ONLY=receive,history,send,memory,fanout to run a subset,
+// repeat the receive scenario on another Node binary, BENCH_ONLY=receive,history,send,memory,fanout,postgres to run a subset,
 // BENCH_BEFORE=/path/to/another/built/checkout to add its server to the receive rounds as "app (before)".
 const fs = require('node:fs');
 const path = require('node:path');
@@ -313,6 +313,39 @@ async function memoryScenario() {
 }
 
 /**
+ * bench/receive-postgres.js in its own process (issue 14): receive with STORE=postgres beside STORE=memory in the
+ * same rounds, on a throwaway PostgreSQL from the machine's own server (skipped, and said so, without one). Two
+ * rounds and one instance here to keep the whole bench within 8 minutes; run the script alone for the
+ * two-instance figure.
+ */
+function postgresScenario() {
+  if (!require('../scripts/postgres-server').findBinDir()) {
+    progress('postgres: skipped (no PostgreSQL server installed: apt-get install postgresql)');
+    return Promise.resolve({ skipped: 'no PostgreSQL server installed' });
+  }
+  return childScenario('receive-postgres.js', { BENCH_ROUNDS: '2', BENCH_PG_TWO: '0', BENCH_JSON: '1' });
+}
+
+/** Runs bench/<file> in its own process; it prints its own tables, and its last stdout line is its result (JSON). */
+function childScenario(file, extraEnv = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, file)], { cwd: ROOT, env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code !== 0) return reject(new Error(`bench/${file} exited with ${code ?? signal}`));
+      const lines = stdout.trim().split('\n');
+      console.log(lines.slice(0, -1).join('\n'));
+      return resolve(JSON.parse(lines.pop()));
+    });
+  });
+}
+
+/**
  * bench/fanout.js in its own process: one event to 100 endpoints on a local sink, deliveries per second beside the
  * single-URL send (issue 15). It prints its own table; its last stdout line is its result.
  */
@@ -365,6 +398,7 @@ async function main() {
   results.send = await scenario('send', sendScenario);
   results.memory = await scenario('memory', memoryScenario);
   results.fanout = await scenario('fanout', fanoutScenario);
+  results.postgres = await scenario('postgres', postgresScenario);
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
   results.loadAverageAtEnd = loadAverage();
   fs.rmSync(sqliteDir, { recursive: true, force: true });
