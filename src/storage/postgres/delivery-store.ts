@@ -12,7 +12,7 @@ import {
   type DeliveryStore,
   type Lease,
 } from '../../sender/delivery-store';
-import { openSealed, sealSecret } from '../sqlite/seal';
+import { openSealed, sealSecret } from '../seal';
 import type { PgBatch } from './batch';
 import type { Queryable } from './rows';
 

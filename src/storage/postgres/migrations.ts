@@ -75,7 +75,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         -- the record as JSON text (src/sender/delivery-store.ts)
         record TEXT NOT NULL,
         body BYTEA NOT NULL,
-        -- a per-request secret sealed with AES-256-GCM (src/storage/sqlite/seal.ts); null: the configured secrets
+        -- a per-request secret sealed with AES-256-GCM (src/storage/seal.ts); null: the configured secrets
         secret_sealed BYTEA,
         sign_all BOOLEAN NOT NULL,
         -- the attempt's timeout: a claim's lease lasts this plus a margin

@@ -13,7 +13,7 @@ import {
   type Lease,
 } from '../../sender/delivery-store';
 import { directWrites, type Writes } from './group-commit';
-import { openSealed, sealSecret } from './seal';
+import { openSealed, sealSecret } from '../seal';
 
 export interface SqliteDeliveryOptions {
   /** Finished deliveries kept; the oldest finished are evicted first. Pending ones are never evicted. */
