@@ -132,4 +132,32 @@ const median = (values) => {
 
 const mb = (bytes) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
-module.exports = { ROOT, freePort, startProcess, cannon, median, mb, waitForHttp, loadAverage, progress, watchLong };
+/**
+ * A maker of signed 1 KB native-scheme receive requests, each with a fresh unique id (`<idPrefix>_<n>`) and
+ * timestamp: what every receive scenario sends. `signNative` comes from the built server (dist/), passed in so this
+ * file loads before a build.
+ */
+function nativeRequests({ secret, signNative, idPrefix }) {
+  const filler = 'x'.repeat(1024 - 120);
+  let counter = 0;
+  return function signedRequest(eventType = 'bench.event') {
+    counter += 1;
+    const id = `${idPrefix}_${counter}`;
+    const body = JSON.stringify({ id, type: eventType, data: { n: counter, filler } });
+    const ts = Math.floor(Date.now() / 1000);
+    return {
+      method: 'POST',
+      path: '/webhook/receive',
+      headers: {
+        'content-type': 'application/json',
+        'x-webhook-id': id,
+        'x-webhook-event': eventType,
+        'x-webhook-timestamp': String(ts),
+        'x-webhook-signature': signNative(secret, ts, body),
+      },
+      body,
+    };
+  };
+}
+
+module.exports = { ROOT, freePort, startProcess, cannon, median, mb, waitForHttp, loadAverage, progress, watchLong, nativeRequests };

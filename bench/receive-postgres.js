@@ -7,7 +7,7 @@
 // BENCH_PG_TWO=0 leaves out the two-instance target, BENCH_JSON=1 prints the medians as a last line of JSON
 // (what `npm run bench` reads).
 const { Client } = require('pg');
-const { startProcess, cannon, median } = require('./lib');
+const { startProcess, cannon, median, nativeRequests } = require('./lib');
 const { signNative } = require('../dist/signature/native');
 const { startPostgres, stopPostgres } = require('../scripts/postgres-server');
 
@@ -15,28 +15,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const CONNECTIONS = 50;
 const SECRET = 'bench-secret-of-at-least-16-bytes';
-const FILLER = 'x'.repeat(1024 - 120);
 const runId = Date.now().toString(36);
-let counter = 0;
+const signedRequest = nativeRequests({ secret: SECRET, signNative, idPrefix: `evt_${runId}` });
 
-function signedRequest() {
-  counter += 1;
-  const id = `evt_${runId}_${counter}`;
-  const body = JSON.stringify({ id, type: 'bench.event', data: { n: counter, filler: FILLER } });
-  const ts = Math.floor(Date.now() / 1000);
-  return {
-    method: 'POST',
-    path: '/webhook/receive',
-    headers: {
-      'content-type': 'application/json',
-      'x-webhook-id': id,
-      'x-webhook-event': 'bench.event',
-      'x-webhook-timestamp': String(ts),
-      'x-webhook-signature': signNative(SECRET, ts, body),
-    },
-    body,
-  };
-}
 const requests = [{ setupRequest: (req) => ({ ...req, ...signedRequest() }) }];
 
 const appEnv = (extra = {}) => ({ NODE_ENV: 'production', LOG_LEVEL: 'warn', WEBHOOK_SECRET: SECRET, HOST: '127.0.0.1', ...extra });
