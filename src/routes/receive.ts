@@ -4,20 +4,45 @@ import type { AppDeps } from '../deps';
 import { AppError } from '../errors';
 import { createIntake } from '../intake/intake';
 import { toAppError } from '../middleware/error-handler';
+import type { RateLimiter } from '../middleware/rate-limit';
+import { assertHost } from '../middleware/require-host';
+import type { SecurityHeadersFor } from '../middleware/security-headers';
 
 /** Where the receive route is mounted (SPEC.md section 1). */
 export const RECEIVE_PATH = '/webhook/receive';
+
+export interface ReceiveRouteOptions {
+  /** The security headers of an answer at a URL: the app-wide middleware's, which runs after this route. */
+  readonly securityHeadersFor: SecurityHeadersFor;
+  /** RECEIVE_RATE_LIMIT's limiter, when set: the same one the route's other methods go through. */
+  readonly limit?: RateLimiter;
+}
 
 /**
  * `POST /webhook/receive` (SPEC.md section 1): reads the raw bytes and hands them to the intake, which
  * verifies, classifies and stores them. This route knows HTTP only: nothing of storage or signatures.
  *
- * Returns the route's handlers, for `app.post(RECEIVE_PATH, ...)`: mounted on the app itself rather than
- * through a nested `Router` (`app.use(router)`), every request makes one router pass fewer (the nested
- * router's dispatch, `parseurl` and prefix trimming: 6 % of the busy time under the receive load, issue 13).
+ * Returns the route's handlers, for `app.post(RECEIVE_PATH, ...)` ahead of every app-wide middleware: mounted
+ * on the app itself rather than through a nested `Router`, and first, a webhook makes one router pass (each
+ * `app.use` layer before it was one more: the nested router's dispatch, `parseurl` and prefix trimming, then
+ * the security headers and the Host check, issue 13). So the route does itself what those layers did for it,
+ * in the same order: the security headers, the Host check, the rate limit (before the body is read, so a
+ * flood costs no reading and never reaches the history), then the body.
  */
-export function receiveHandlers(deps: AppDeps): RequestHandler[] {
+export function receiveHandlers(deps: AppDeps, options: ReceiveRouteOptions): RequestHandler[] {
   const intake = createIntake(deps);
+  const { securityHeadersFor, limit } = options;
+  // No JSON parser runs before verification: the signature covers the raw bytes, whatever their type.
+  const readBody = bodyParser.raw({ type: () => true, limit: deps.config.maxBodyBytes });
+
+  // One handler for what ran as three app-wide layers: a throw here reaches recordBodyError, which passes
+  // our AppErrors on unrecorded, as before.
+  const admit: RequestHandler = (req, res, next) => {
+    res.setHeaders(securityHeadersFor(req.url));
+    assertHost(req);
+    limit?.(req);
+    readBody(req, res, next);
+  };
 
   const receive = async (req: Request, res: Response): Promise<void> => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -47,7 +72,6 @@ export function receiveHandlers(deps: AppDeps): RequestHandler[] {
     next(appError);
   };
 
-  // No JSON parser runs before verification: the signature covers the raw bytes, whatever their type.
   // An error handler in a route's own stack sees the errors of the handlers before it, as `router.use` did.
-  return [bodyParser.raw({ type: () => true, limit: deps.config.maxBodyBytes }), receive, recordBodyError as unknown as RequestHandler];
+  return [admit, receive, recordBodyError as unknown as RequestHandler];
 }
