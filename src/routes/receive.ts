@@ -2,14 +2,48 @@ import bodyParser from 'body-parser';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { AppDeps } from '../deps';
 import { AppError } from '../errors';
-import { createIntake } from '../intake/intake';
+import { createIntake, type IntakeAnswer } from '../intake/intake';
 import { toAppError } from '../middleware/error-handler';
 import type { RateLimiter } from '../middleware/rate-limit';
 import { assertHost } from '../middleware/require-host';
 import type { SecurityHeadersFor } from '../middleware/security-headers';
+import type { ResponseRule } from '../mocking/response-rules';
 
 /** Where the receive route is mounted (SPEC.md section 1). */
 export const RECEIVE_PATH = '/webhook/receive';
+
+/** The body of a request that had none (body-parser leaves `req.body` undefined then): empty, never written to. */
+const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Writes the 200 of an accepted webhook (SPEC.md section 1) with the least work: the security headers and the
+ * Content-Type flattened once per header set, and the status, headers and body in one `writeHead` and one
+ * `end` (one socket write; Node adds Date, Connection and Keep-Alive), where `res.status().json()` after
+ * `res.setHeaders()` went through Express's status check, our json's dozen checks and a `setHeader` (name
+ * and value validation, a lower-cased copy, an entry object) per header. The bytes are those `res.json`
+ * wrote after the app-wide middleware (tests/routes/receive-wire.test.ts).
+ */
+export function acceptedAnswer(securityHeadersFor: SecurityHeadersFor): (req: Request, res: Response, answer: IntakeAnswer) => void {
+  const flattened = new Map<Map<string, string>, string[]>();
+  const headersFor = (url: string): string[] => {
+    const set = securityHeadersFor(url);
+    let headers = flattened.get(set);
+    if (!headers) {
+      headers = [...[...set].flat(), 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', ''];
+      flattened.set(set, headers);
+    }
+    return headers;
+  };
+  return (req, res, { id, duplicate }) => {
+    const text = `{"received":true,"id":${JSON.stringify(id)},"duplicate":${duplicate ? 'true' : 'false'}}`;
+    const headers = headersFor(req.url);
+    // The length's slot is filled per answer: writeHead turns the array into the header block at once and
+    // keeps no reference to it, so sharing the array is safe.
+    headers[headers.length - 1] = String(Buffer.byteLength(text));
+    res.writeHead(200, headers);
+    res.end(text);
+  };
+}
 
 export interface ReceiveRouteOptions {
   /** The security headers of an answer at a URL: the app-wide middleware's, which runs after this route. */
@@ -35,36 +69,50 @@ export function receiveHandlers(deps: AppDeps, options: ReceiveRouteOptions): Re
   // No JSON parser runs before verification: the signature covers the raw bytes, whatever their type.
   const readBody = bodyParser.raw({ type: () => true, limit: deps.config.maxBodyBytes });
 
-  // One handler for what ran as three app-wide layers: a throw here reaches recordBodyError, which passes
-  // our AppErrors on unrecorded, as before.
+  const answerAccepted = acceptedAnswer(securityHeadersFor);
+  const chooseResponse = (eventType: string | null): ResponseRule | undefined => deps.responseRules.take(eventType);
+
+  // One handler for what ran as three app-wide layers: a throw here reaches recordError, which passes our
+  // AppErrors on unrecorded, as before. The security headers are not set here but with the answer: in one
+  // writeHead with the 200, by recordError for an error, by answerByRule for a mock response.
   const admit: RequestHandler = (req, res, next) => {
-    res.setHeaders(securityHeadersFor(req.url));
     assertHost(req);
     limit?.(req);
     readBody(req, res, next);
   };
 
-  const receive = async (req: Request, res: Response): Promise<void> => {
-    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const { id, duplicate, rule } = await intake.receive(req.headers, body, (eventType) => deps.responseRules.take(eventType));
-    if (!rule) {
-      res.status(200).json({ received: true, id, duplicate });
-      return;
-    }
-    // A mock response (issue 16.4): recorded like any other event, answered as the rule says.
+  // Not an async function: Express 5 would chain a handler of its own to the promise it returns, one more
+  // promise and microtask per webhook; the intake's rejections go straight to `next`.
+  const receive: RequestHandler = (req, res, next) => {
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : EMPTY_BODY;
+    intake.receive(req.headers, body, chooseResponse).then((answer) => {
+      try {
+        if (answer.rule) answerByRule(req, res, answer.rule).catch(next);
+        else answerAccepted(req, res, answer);
+      } catch (error) {
+        next(error);
+      }
+    }, next);
+  };
+
+  // A mock response (issue 16.4): recorded like any other event, answered as the rule says.
+  async function answerByRule(req: Request, res: Response, rule: ResponseRule): Promise<void> {
+    res.setHeaders(securityHeadersFor(req.url));
     if (rule.delayMs) await deps.sleep(rule.delayMs);
     res.status(rule.status).set(rule.headers ?? {});
     res.setHeader('x-webhook-response-rule', rule.id);
     if (rule.body === undefined) res.end();
     else if (typeof rule.body === 'string') res.type(res.get('content-type') ?? 'text/plain').send(rule.body);
     else res.json(rule.body);
-  };
+  }
 
-  // A body that could not be read (too large, aborted, bad encoding) is recorded as rejected too, so the
-  // history shows why a webhook never arrived; the error handler then answers it.
-  const recordBodyError: ErrorRequestHandler = (error, req, _res, next) => {
+  // Every error of the route passes here: it gets the security headers the app-wide middleware would have set
+  // (first, as they were), and a body that could not be read (too large, aborted, bad encoding) is recorded as
+  // rejected too, so the history shows why a webhook never arrived; the error handler then answers it.
+  const recordError: ErrorRequestHandler = (error, req, res, next) => {
+    if (!res.headersSent && !res.hasHeader('content-security-policy')) res.setHeaders(securityHeadersFor(req.url));
     if (error instanceof AppError) {
-      next(error); // thrown by the intake, which has recorded it already
+      next(error); // thrown by the intake, which has recorded it already, or by admit
       return;
     }
     const appError = toAppError(error, deps.config.maxBodyBytes);
@@ -73,5 +121,5 @@ export function receiveHandlers(deps: AppDeps, options: ReceiveRouteOptions): Re
   };
 
   // An error handler in a route's own stack sees the errors of the handlers before it, as `router.use` did.
-  return [admit, receive, recordBodyError as unknown as RequestHandler];
+  return [admit, receive, recordError as unknown as RequestHandler];
 }

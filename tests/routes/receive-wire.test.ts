@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { createApp } from '../../src/app';
 import type { AppDeps } from '../../src/deps';
-import { fakeClock, makeDeps } from '../helpers/deps';
+import type { HistoryEntry } from '../../src/history/store';
+import { MemoryHistoryStore } from '../../src/storage/memory/history-store';
+import { MemoryStorage } from '../../src/storage/memory/storage';
+import { fakeClock, makeDeps, testConfig } from '../helpers/deps';
 import { nativeHeaders } from '../helpers/sign';
 
 /**
@@ -91,6 +94,23 @@ describe('POST /webhook/receive on the wire', () => {
     expect(text).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
     expect(text.slice(0, text.indexOf('Content-Type: '))).toBe(`HTTP/1.1 401 Unauthorized\r\n${MACHINE}`);
     expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'signature.missing', message: expect.any(String) } });
+  });
+
+  it('answers 503 with Retry-After and the same headers when the event cannot be stored', async () => {
+    class FullDiskHistory extends MemoryHistoryStore {
+      override insert(_entry: HistoryEntry): void {
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      }
+    }
+    const clock = fakeClock();
+    const storage = new MemoryStorage(testConfig(), { history: new FullDiskHistory({ limit: 10, rejectedLimit: 10 }) });
+    const port = await serve(makeDeps({ now: clock.now, storage }));
+    const body = '{}';
+
+    const text = await exchange(port, post(body, nativeHeaders(body, { nowMs: clock.now(), id: 'evt_full_1' })));
+
+    expect(text.startsWith(`HTTP/1.1 503 Service Unavailable\r\n${MACHINE}Retry-After: 5\r\nContent-Type: application/json; charset=utf-8\r\n`)).toBe(true);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'storage.unavailable', message: expect.any(String) } });
   });
 
   it('answers a body over the limit 413 with the same headers', async () => {
