@@ -15,6 +15,8 @@
 //   PENDING_BODY=random sends ~1 KB of random base64 instead, the worst case for the store's compression.
 //
 // Prints one JSON line on stdout; progress on stderr. `npm run build && node bench/pending-memory.js`.
+// PENDING_VIA=sender calls the app's sender as the route does, without HTTP (about 3 x faster; the route keeps
+// nothing once it has answered, and the two agree within a few bytes a delivery: docs/performance.md).
 // PENDING (100000) deliveries; PENDING_SNAPSHOT=1 also writes heap snapshots before and after and prints where
 // the bytes go per delivery (bench/heap-breakdown.js; use PENDING=10000 with it, snapshots are slow).
 const http = require('node:http');
@@ -78,7 +80,7 @@ function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
 }
 
-async function pendingMemory({ count = 100_000, body = 'json', snapshot = false, log = () => undefined } = {}) {
+async function pendingMemory({ count = 100_000, body = 'json', via = 'http', snapshot = false, log = () => undefined } = {}) {
   const receiver = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(503, { 'content-type': 'text/plain' }).end('busy'));
@@ -106,8 +108,14 @@ async function pendingMemory({ count = 100_000, body = 'json', snapshot = false,
     const worker = async () => {
       while (made < target) {
         made += 1;
-        const request = JSON.stringify({ url: receiverUrl, eventType: 'order.paid', payload: makePayload(made) });
-        bodyBytes += Buffer.byteLength(JSON.stringify(JSON.parse(request).payload));
+        const payload = makePayload(made);
+        bodyBytes += Buffer.byteLength(JSON.stringify(payload));
+        if (via === 'sender') {
+          // What the route calls once it has parsed and checked the request (src/routes/send.ts).
+          await deps.sender.send({ url: receiverUrl, eventType: 'order.paid', payload, scheme: 'native' });
+          continue;
+        }
+        const request = JSON.stringify({ url: receiverUrl, eventType: 'order.paid', payload });
         const res = await client.request({ path: '/webhook/send', method: 'POST', headers: { 'content-type': 'application/json' }, body: request });
         await res.body.dump();
         if (res.statusCode !== 202) throw new Error(`POST /webhook/send answered ${res.statusCode}`);
@@ -145,6 +153,7 @@ async function pendingMemory({ count = 100_000, body = 'json', snapshot = false,
     const result = {
       count,
       body,
+      via,
       bodyBytesEach: Math.round(bodyBytes / count),
       seconds: Math.round(seconds * 10) / 10,
       heapDeltaBytes,
@@ -172,7 +181,7 @@ module.exports = { pendingMemory };
 
 if (require.main === module) {
   const log = (line) => process.stderr.write(`${line}\n`);
-  pendingMemory({ count: Number(process.env.PENDING || 100_000), body: process.env.PENDING_BODY || 'json', snapshot: process.env.PENDING_SNAPSHOT === '1', log }).then(
+  pendingMemory({ count: Number(process.env.PENDING || 100_000), body: process.env.PENDING_BODY || 'json', via: process.env.PENDING_VIA || 'http', snapshot: process.env.PENDING_SNAPSHOT === '1', log }).then(
     (result) => {
       if (result.breakdown) {
         console.error(`where the bytes of one waiting delivery go (heap snapshot difference / ${result.count}):`);

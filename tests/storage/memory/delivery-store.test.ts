@@ -47,4 +47,18 @@ describe('MemoryDeliveryStore, a delivery waiting for its retry', () => {
     expect((await store.content('d1'))!.body.toString()).toBe('{"n":1}');
     expect((await store.get('d1'))!.status).toBe('failed');
   });
+
+  it('hands out an interrupted delivery with its mark when it is claimed, and lists it with the mark', async () => {
+    const store = new MemoryDeliveryStore(10);
+    await store.create(record('d1'), { body: Buffer.from('{"n":1}'), signAll: false });
+    await store.interruptWaiting(iso(T0 + 10));
+
+    const marks = { interruptedAt: iso(T0 + 10), updatedAt: iso(T0 + 10), error: 'server stopped before attempt 2' };
+    expect((await store.list({ limit: 10 })).items[0]).toMatchObject(marks);
+    const [claimed] = await store.claimDue({ nowMs: T0 + 60_000, limit: 1, token: 't', leaseMarginMs: 1000 });
+    expect(claimed!.record).toMatchObject(marks);
+    expect(await store.get('d1')).toMatchObject(marks);
+    expect(await store.complete({ ...record('d1'), status: 'delivered', nextAttemptAt: null }, 't')).toBe(true);
+    expect((await store.get('d1'))!.interruptedAt).toBeUndefined();
+  });
 });
