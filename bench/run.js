@@ -313,7 +313,13 @@ async function memoryScenario() {
  */
 async function pendingScenario() {
   progress('memory: 100,000 deliveries waiting for a retry (bench/pending-memory.js)');
-  const result = await childScenario('pending-memory.js', { PENDING_VIA: process.env.PENDING_VIA || 'sender' });
+  const stopWatching = watchLong('memory (waiting deliveries)', 60);
+  let result;
+  try {
+    result = await childScenario('pending-memory.js', { PENDING_VIA: process.env.PENDING_VIA || 'sender' });
+  } finally {
+    stopWatching();
+  }
   console.log(
     `\nmemory: ${result.count.toLocaleString()} deliveries waiting for a retry (${result.bodyBytesEach} B ${result.body} bodies, made via ${result.via}): ` +
       `${result.bytesEach} B each (heap ${result.heapBytesEach} B + buffers ${result.arrayBuffersBytesEach} B), ${result.per100kMb} MB for 100,000 (target < 100 MB)`,
