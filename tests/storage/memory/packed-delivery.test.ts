@@ -1,5 +1,5 @@
-import { DeliveryPacker, MAX_DICTIONARIES } from '../../src/storage/memory/packed-delivery';
-import type { DeliveryRecord } from '../../src/sender/delivery-store';
+import { DeliveryPacker, MAX_DICTIONARIES } from '../../../src/storage/memory/packed-delivery';
+import type { DeliveryRecord } from '../../../src/sender/delivery-store';
 
 const T0 = Date.UTC(2026, 11, 2, 6, 0, 0);
 const iso = (ms: number): string => new Date(ms).toISOString();
