@@ -33,5 +33,16 @@ describeDedupeStore('sqlite', (options) => new SqliteDedupeStore(database(), opt
 describeDeliveryStore('memory', ({ limit }) => new MemoryDeliveryStore(limit));
 describeDeliveryStore('sqlite', ({ limit }) => new SqliteDeliveryStore(database(), { limit, secrets: () => ['configured-secret'] }), closeAll);
 
-describeEndpointStore('memory', () => new MemoryEndpointStore());
-describeEndpointStore('sqlite', () => new SqliteEndpointStore(database()), closeAll);
+describeEndpointStore('memory', () => {
+  const deliveries = new MemoryDeliveryStore(100);
+  return { store: new MemoryEndpointStore(deliveries), deliveries };
+});
+describeEndpointStore(
+  'sqlite',
+  () => {
+    const db = database();
+    const deliveries = new SqliteDeliveryStore(db, { limit: 100, secrets: () => ['configured-secret'] });
+    return { store: new SqliteEndpointStore(db, deliveries), deliveries };
+  },
+  closeAll,
+);

@@ -13,7 +13,7 @@ export class MemoryStorage extends BaseStorage {
   readonly history: MemoryHistoryStore;
   readonly dedupe: MemoryDedupeStore;
   readonly deliveries: MemoryDeliveryStore;
-  readonly endpoints = new MemoryEndpointStore();
+  readonly endpoints: MemoryEndpointStore;
 
   /** @param parts stores to use instead of new ones (tests pass failing ones); `history` writes its keys to `dedupe`. */
   constructor(config: Config, parts: { history?: MemoryHistoryStore; dedupe?: MemoryDedupeStore } = {}) {
@@ -26,6 +26,7 @@ export class MemoryStorage extends BaseStorage {
         this.dedupe,
       );
     this.deliveries = new MemoryDeliveryStore(config.deliveryLimit);
+    this.endpoints = new MemoryEndpointStore(this.deliveries);
   }
 
   readonly commits = 0;

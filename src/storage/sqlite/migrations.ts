@@ -192,6 +192,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX endpoint_deliveries_settled ON endpoint_deliveries (endpoint_id, settled_ms);
     `,
   },
+  {
+    version: 7,
+    description: "a delivery's extra headers (an endpoint's headers, a replay's Content-Type) kept beside its body",
+    sql: `
+      -- JSON object of lower-case names; null: none. Before this, a delivery attempted from the outbox (a retry,
+      -- a fan-out) went without them.
+      ALTER TABLE deliveries ADD COLUMN headers TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -50,7 +50,7 @@ export class SqliteStorage extends BaseStorage {
     );
     this.probe = db.prepare('UPDATE storage_probe SET writes = writes + 1');
     this.deliveries = new SqliteDeliveryStore(db, { limit: config.deliveryLimit, secrets: () => config.secrets }, this.writes);
-    this.endpoints = new SqliteEndpointStore(db, this.writes);
+    this.endpoints = new SqliteEndpointStore(db, this.deliveries, this.writes);
   }
 
   get commits(): number {
