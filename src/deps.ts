@@ -199,7 +199,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
       metrics,
     });
   late.endpoints = endpoints;
-  const recoveries = overrides.recoveries ?? new RecoveryJobs({ store: endpointStore, sender: core.sender, now, newId, logger });
+  const recoveries = overrides.recoveries ?? new RecoveryJobs({ store: endpointStore, jobs: storage.recoveries, sender: core.sender, now, newId, logger });
   const deps: AppDeps = { ...core, endpoints, recoveries };
   if (config.forwardUrl !== '') {
     startForwarding({ url: config.forwardUrl, secret: config.forwardSecret || undefined, feed, rawBodies, sender: deps.sender, logger });

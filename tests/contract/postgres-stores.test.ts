@@ -7,6 +7,8 @@ import { PgHistoryStore } from '../../src/storage/postgres/history-store';
 import { ProcessingLeases } from '../../src/storage/postgres/leases';
 import { PgDeliveryStore } from '../../src/storage/postgres/delivery-store';
 import { PgEndpointStore } from '../../src/storage/postgres/endpoint-store';
+import { PgRecoveryStore } from '../../src/storage/postgres/recovery-store';
+import { describeRecoveryStore } from './recovery-store';
 import { describeEndpointStore, endpoint, outboxOf } from './endpoint-store';
 import type { EventRecord } from '../../src/endpoints/endpoint-store';
 import { describeDedupeStore } from './dedupe-store';
@@ -20,7 +22,7 @@ describePostgres('PostgreSQL stores', () => {
   let pool: Pool;
   const batch = (): PgBatch => new PgBatch(pool, { origin: 'contract', channel: 'webhook_history' });
   const empty = async (): Promise<void> => {
-    await pool.query('TRUNCATE history, dedupe_keys, processing_jobs, deliveries, endpoints, endpoint_events, endpoint_deliveries');
+    await pool.query('TRUNCATE history, dedupe_keys, processing_jobs, deliveries, endpoints, endpoint_events, endpoint_deliveries, recovery_jobs');
   };
 
   beforeAll(async () => {
@@ -48,6 +50,16 @@ describePostgres('PostgreSQL stores', () => {
       const shared = batch();
       const outbox = new PgDeliveryStore(pool, shared, { limit: 100, owner: 'contract', secrets: () => ['configured-secret'] });
       return { store: new PgEndpointStore(pool, shared, outbox), deliveries: outbox };
+    },
+    empty,
+  );
+
+  describeRecoveryStore(
+    'postgres',
+    () => {
+      const shared = batch();
+      const outbox = new PgDeliveryStore(pool, shared, { limit: 1000, owner: 'contract', secrets: () => ['configured-secret'] });
+      return { jobs: new PgRecoveryStore(pool, shared), endpoints: new PgEndpointStore(pool, shared, outbox) };
     },
     empty,
   );

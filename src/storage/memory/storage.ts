@@ -1,6 +1,7 @@
 import type { Config } from '../../config';
 import { MemoryDeliveryStore } from './delivery-store';
 import { MemoryEndpointStore } from './endpoint-store';
+import { MemoryRecoveryStore } from './recovery-store';
 import { BaseStorage, type StorageHealth } from '../storage';
 
 const HEALTHY: Promise<StorageHealth> = Promise.resolve({ ok: true });
@@ -14,6 +15,7 @@ export class MemoryStorage extends BaseStorage {
   readonly dedupe: MemoryDedupeStore;
   readonly deliveries: MemoryDeliveryStore;
   readonly endpoints: MemoryEndpointStore;
+  readonly recoveries = new MemoryRecoveryStore();
 
   /** @param parts stores to use instead of new ones (tests pass failing ones); `history` writes its keys to `dedupe`. */
   constructor(config: Config, parts: { history?: MemoryHistoryStore; dedupe?: MemoryDedupeStore } = {}) {

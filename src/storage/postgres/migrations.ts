@@ -102,7 +102,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   },
   {
     version: 2,
-    description: "provider mode shared by every instance: endpoints, their secrets, events, their deliveries' index; a delivery's extra headers",
+    description: "provider mode shared by every instance: endpoints, their secrets, events, their deliveries' index, recovery jobs; a delivery's extra headers",
     sql: `
       -- As SQLite's version 6 (src/storage/sqlite/migrations.ts). Secrets are stored as they are: every instance
       -- must sign with them, whatever its WEBHOOK_SECRET (see src/storage/sqlite/endpoint-store.ts).
@@ -142,6 +142,20 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
 
       -- JSON object of lower-case names; null: none (an endpoint's headers, a replay's Content-Type).
       ALTER TABLE deliveries ADD COLUMN headers TEXT;
+
+      -- Endpoint recovery jobs (src/endpoints/recovery-store.ts): any instance reports a job's progress, and a
+      -- job whose instance died is taken over once its lease (the worker's clock, ms) has ended.
+      CREATE TABLE recovery_jobs (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('running', 'done')),
+        job TEXT NOT NULL,
+        delivery_ids JSONB NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0,
+        lease_token TEXT NOT NULL,
+        lease_until_ms BIGINT NOT NULL
+      );
+      CREATE INDEX recovery_jobs_running ON recovery_jobs (lease_until_ms) WHERE status = 'running';
     `,
   },
 ];

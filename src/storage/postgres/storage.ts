@@ -7,6 +7,7 @@ import { PgBatch } from './batch';
 import { PgDedupeStore } from './dedupe-store';
 import { PgDeliveryStore } from './delivery-store';
 import { PgEndpointStore } from './endpoint-store';
+import { PgRecoveryStore } from './recovery-store';
 import { PgHistoryStore } from './history-store';
 import { LEASE_MARGIN_MS, ProcessingLeases } from './leases';
 import { followHistory, HISTORY_CHANNEL } from './listener';
@@ -55,6 +56,8 @@ export class PostgresStorage implements Storage {
   readonly deliveries: PgDeliveryStore;
   /** Endpoints, their secrets, events and their deliveries' index, in the database: every instance sees the same. */
   readonly endpoints: PgEndpointStore;
+  /** Recovery jobs: any instance reports their progress, and takes over those of an instance that died. */
+  readonly recoveries: PgRecoveryStore;
   readonly leases: ProcessingLeases;
   readonly origin: string;
   private readonly batch: PgBatch;
@@ -89,6 +92,7 @@ export class PostgresStorage implements Storage {
     });
     this.deliveries = new PgDeliveryStore(pool, this.batch, { limit: config.deliveryLimit, secrets: () => config.secrets, owner: this.origin });
     this.endpoints = new PgEndpointStore(pool, this.batch, this.deliveries);
+    this.recoveries = new PgRecoveryStore(pool, this.batch);
   }
 
   get commits(): number {

@@ -36,6 +36,7 @@ describePostgres('PostgreSQL migrations and opening', () => {
       'endpoints',
       'history',
       'processing_jobs',
+      'recovery_jobs',
       'schema_migrations',
       'settings',
       'storage_probe',
