@@ -13,8 +13,9 @@ import { freePort, killSpawned, spawnServer, type SpawnedServer } from '../helpe
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A receiver on 127.0.0.1 that keeps every request it gets, as the `FetchCall` the verifying helpers take. */
-async function startSink(): Promise<{ url: string; calls: FetchCall[]; close(): Promise<void> }> {
+async function startSink(): Promise<{ url: string; calls: FetchCall[]; status: { value: number }; close(): Promise<void> }> {
   const calls: FetchCall[] = [];
+  const status = { value: 200 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -22,7 +23,7 @@ async function startSink(): Promise<{ url: string; calls: FetchCall[]; close(): 
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
       calls.push({ url: req.url ?? '', init: {}, headers, body: Buffer.concat(chunks) });
-      res.statusCode = 200;
+      res.statusCode = status.value;
       res.end();
     });
   });
@@ -30,6 +31,7 @@ async function startSink(): Promise<{ url: string; calls: FetchCall[]; close(): 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
+    status,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -89,8 +91,8 @@ describePostgres('STORE=postgres: endpoints shared by two instances', () => {
   });
   afterAll(() => pg?.stop());
 
-  const start = async (url: string): Promise<SpawnedServer> => {
-    const server = await spawnServer(await freePort(), { STORE: 'postgres', DATABASE_URL: url, WEBHOOK_SECRET: TEST_SECRET, PG_POOL_MAX: '4' }, 60_000);
+  const start = async (url: string, env: Record<string, string> = {}): Promise<SpawnedServer> => {
+    const server = await spawnServer(await freePort(), { STORE: 'postgres', DATABASE_URL: url, WEBHOOK_SECRET: TEST_SECRET, PG_POOL_MAX: '4', ...env }, 60_000);
     servers.push(server);
     return server;
   };
@@ -190,4 +192,42 @@ describePostgres('STORE=postgres: endpoints shared by two instances', () => {
     expect(nativeVerifies(created.secret, call!)).toBe(true);
     await eventually(stats(again, 2), 30_000, 'both outcomes in the stats');
   }, 180_000);
+
+  it('finishes a recovery job on the other instance when the instance running it is killed', async () => {
+    const url = await pg.createDatabase();
+    // One attempt per delivery, and a short timeout: the claims of the killed instance run out sooner.
+    const env = { SEND_MAX_ATTEMPTS: '1', SEND_TIMEOUT_MS: '1000' };
+    const a = await start(url, env);
+    const b = await start(url, env);
+    const { endpoint } = (await api(a, 'POST', '/webhook/endpoints', { url: `${sink.url}/flaky` })).body;
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const stats = async (server: SpawnedServer) => (await api(server, 'GET', `/webhook/endpoints/${endpoint.id}/stats`)).body.lastHour as { delivered: number; failed: number };
+    sink.status.value = 500;
+    const total = 400; // 8 batches of the job: the kill lands while it runs
+    for (let i = 0; i < total; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, (_, j) => publish((i + j) % 2 === 0 ? a : b, { eventType: 'order.paid', payload: { n: i + j } })));
+    }
+    await eventually(async () => ((await stats(b)).failed === total ? true : undefined), 60_000, `${total} failed deliveries`);
+
+    sink.status.value = 200;
+    const started = await api(a, 'POST', `/webhook/endpoints/${endpoint.id}/recover`, { since });
+    expect(started.status).toBe(202);
+    await a.kill9();
+
+    // B reports the job's progress, and (its worker dead) takes it over once its lease has ended.
+    const jobPath = `/webhook/endpoints/${endpoint.id}/recover/${started.body.job.id}`;
+    expect((await api(b, 'GET', jobPath)).body.job).toMatchObject({ id: started.body.job.id, total });
+    const job = await eventually(
+      async () => {
+        const { body } = await api(b, 'GET', jobPath);
+        return body.job.status === 'done' ? body.job : undefined;
+      },
+      60_000,
+      'the recovery job done',
+    );
+    // A batch cut short by the kill is sent again: what A had re-sent and not yet attempted is skipped (pending).
+    expect(job.resent + job.skipped).toBe(total);
+    expect(job.resent).toBeGreaterThan(0);
+    await eventually(async () => ((await stats(b)).delivered === total ? true : undefined), 90_000, `${total} deliveries recovered`);
+  }, 240_000);
 });
