@@ -71,14 +71,18 @@ export function describeRecoveryStore(name: string, makeStores: () => RecoverySt
 
     it(`forgets the oldest finished jobs past ${RECOVERY_JOBS_KEPT}, never a running one`, async () => {
       const lease = { token: 'w', leaseUntilMs: T0 };
+      const finished = Array.from({ length: RECOVERY_JOBS_KEPT }, (_, i) => `rcv_${String(i).padStart(3, '0')}`);
       await jobs.create(job('rcv_running'), [], lease);
-      for (let i = 0; i < RECOVERY_JOBS_KEPT; i += 1) {
-        await jobs.create(job(`rcv_${i}`), [], lease);
-        await jobs.advance(job(`rcv_${i}`, { status: 'done' }), 0, lease);
-      }
-      expect(await jobs.get('rcv_0')).toBeUndefined();
-      expect(await jobs.get('rcv_1')).toMatchObject({ status: 'done' });
+      // Created in this order (one turn's writes are applied in the order they were asked for), then all finished.
+      await Promise.all(finished.map((id) => jobs.create(job(id), [], lease)));
+      await Promise.all(finished.map((id) => jobs.advance(job(id, { status: 'done' }), 0, lease)));
+      await jobs.create(job('rcv_last'), [], lease);
+      // 102 jobs: the two oldest finished go, the older running one stays.
+      expect(await jobs.get(finished[0]!)).toBeUndefined();
+      expect(await jobs.get(finished[1]!)).toBeUndefined();
+      expect(await jobs.get(finished[2]!)).toMatchObject({ status: 'done' });
       expect(await jobs.get('rcv_running')).toMatchObject({ status: 'running' });
+      expect(await jobs.get('rcv_last')).toMatchObject({ status: 'running' });
     });
 
     it('lets another worker finish a job whose worker died mid-batch, and report its progress meanwhile', async () => {
@@ -86,11 +90,13 @@ export function describeRecoveryStore(name: string, makeStores: () => RecoverySt
       const logger = pino({ level: 'silent' });
       await endpoints.create(endpoint('ep_1'), 's');
       const ids = Array.from({ length: 2 * RECOVERY_BATCH + 20 }, (_, i) => `dlv_${String(i).padStart(3, '0')}`);
-      for (const [i, id] of ids.entries()) {
-        const e: EventRecord = { appId: 'default', eventId: `evt_${i}`, eventType: 'a', createdAt: new Date(T0 + i).toISOString(), deliveries: [{ deliveryId: id, endpointId: 'ep_1' }] };
-        await endpoints.recordEvent(e, outboxOf(e));
-        await endpoints.recordOutcome('ep_1', { deliveryId: id, status: 'failed', atMs: T0 + i });
-      }
+      await Promise.all(
+        ids.map((id, i) => {
+          const e: EventRecord = { appId: 'default', eventId: `evt_${i}`, eventType: 'a', createdAt: new Date(T0 + i).toISOString(), deliveries: [{ deliveryId: id, endpointId: 'ep_1' }] };
+          return endpoints.recordEvent(e, outboxOf(e));
+        }),
+      );
+      await Promise.all(ids.map((id, i) => endpoints.recordOutcome('ep_1', { deliveryId: id, status: 'failed', atMs: T0 + i })));
       clock.advance(ids.length);
       // The first worker re-sends one batch, then hangs in the second: an instance killed mid-job.
       const byFirst: string[] = [];
