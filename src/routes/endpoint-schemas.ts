@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { eventTypeFilterProblem } from '../endpoints/event-types';
 import { RETRY_SCHEDULES } from '../sender/retry-policy';
+import { SIGNATURE_HEADERS, STALE_HEADERS } from '../signature/registry';
 import { parseStandardKey } from '../signature/standard';
 import { httpUrl } from './send';
 import { integer } from './validate';
@@ -15,8 +16,27 @@ const id = z
   .string({ error: 'must be a string of 1 to 200 letters, digits or ._:- characters' })
   .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'must be a string of 1 to 200 letters, digits or ._:- characters');
 
-/** Headers a caller may not set: the signature's own, and what the HTTP client decides. */
-const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+/**
+ * Headers a caller may not set: every scheme's signature, timestamp and id headers (not only the endpoint's
+ * own scheme's: a receiver that reads `svix-id` before `webhook-id` would verify another id), and what the HTTP
+ * client decides (framing, hop-by-hop; undici refuses `upgrade`, `expect`, `keep-alive`..., which failed every
+ * attempt as a network error instead of a 400 here).
+ */
+const RESERVED_HEADERS = new Set([
+  ...SIGNATURE_HEADERS,
+  ...STALE_HEADERS,
+  'host',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 
 const headers = z
