@@ -42,11 +42,24 @@ describe('extra headers of an endpoint', () => {
     expect(patched.body.error.code).toBe('request.invalid');
   });
 
+  it.each([
+    ['a line feed', 'a\nb'],
+    ['a carriage return', 'a\rb'],
+    ['NUL', 'a\u0000b'],
+    ['another control character', 'a\u0001b'],
+    ['DEL', 'a\u007fb'],
+  ])('refuses a value with %s, which undici would refuse at every attempt', async (_what, value) => {
+    const res = await request(p.app).post('/webhook/endpoints').send({ url: 'https://a.example/hooks', headers: { 'x-tenant': value } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain('control character');
+  });
+
   it('still sends an allowed header, with the signature headers the server wrote', async () => {
-    await p.createEndpoint({ url: 'https://a.example/hooks', scheme: 'standard', headers: { 'X-Tenant': 't1' } });
+    await p.createEndpoint({ url: 'https://a.example/hooks', scheme: 'standard', headers: { 'X-Tenant': 't1', 'x-tabbed': 'a\tb' } });
     await p.publish({ eventType: 'order.paid', payload: { n: 1 } }).then((res) => expect(res.status).toBe(202));
     expect(p.calls).toHaveLength(1);
     expect(p.calls[0]!.headers.get('x-tenant')).toBe('t1');
+    expect(p.calls[0]!.headers.get('x-tabbed')).toBe('a\tb');
     expect(p.calls[0]!.headers.get('webhook-signature')).toMatch(/^v1,/);
     expect(p.calls[0]!.headers.get('svix-signature')).toBeNull();
   });
