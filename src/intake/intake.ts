@@ -66,6 +66,7 @@ const EXPLAINED = new Set(['signature.mismatch', 'timestamp.out_of_tolerance']);
 /** verify -> classify -> store -> answer; then processing and the raw body for replay. Knows no backend. */
 export function createIntake(deps: IntakeDeps): Intake {
   const { config, history, processor, rawBodies, logger, metrics, now, newId } = deps;
+  const freshId = (): string => newId('evt');
 
   function recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme, explanation?: SignatureExplanation): void {
     const identity = scheme?.identify(headers, undefined) ?? {};
@@ -90,22 +91,6 @@ export function createIntake(deps: IntakeDeps): Intake {
       { historyId: entry.id, eventId: identity.eventId, eventType: entry.eventType, scheme: entry.scheme, outcome: 'rejected', reason: error.code },
       'webhook rejected',
     );
-  }
-
-  /**
-   * The id the entry is stored under: the sender's, unless an entry of another scheme (or a rejected one) holds
-   * it already; then a fresh `evt_...`, so neither event suppresses the other and the answer's id still finds
-   * this entry (docs/security.md, "Threat model"). The sender's id stays in the entry's headers or payload.
-   */
-  async function entryId(eventId: string | undefined, scheme: SchemeName): Promise<string> {
-    if (eventId === undefined) return newId('evt');
-    let holder: HistoryEntry | undefined;
-    try {
-      holder = await history.get(eventId);
-    } catch (error) {
-      throw storageError(error);
-    }
-    return holder === undefined || (holder.status === 'accepted' && holder.scheme === scheme) ? eventId : newId('evt');
   }
 
   function refuse(headers: HeaderBag, body: Buffer, error: AppError, scheme: SignatureScheme | undefined, explanation?: SignatureExplanation): never {
@@ -148,7 +133,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     const identity = scheme!.identify(headers, parsed.json);
     // From what was signed and the scheme's own id namespace, never from the header's spelling (issue 11).
     const keys = replayKeys(scheme!.name, result, identity);
-    let id = await entryId(identity.eventId, scheme!.name);
+    // The sender's id; the store takes a fresh one instead when another scheme's entry (or a rejected one)
+    // holds it, in the same atomic step as the duplicate check (history/store.ts `accept`).
+    const senderId = identity.eventId ?? newId('evt');
     const eventType = identity.eventType ?? null;
     // Stored `done` at once when no handler would do anything and nobody watches the stream; then nothing is
     // queued (processor.ts).
@@ -156,8 +143,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     // Chosen before the entry is written, so the entry says which rule answered; duplicates (a sender's
     // retries) are answered by rules too, which is what testing retries needs.
     const rule = chooseResponse?.(eventType);
-    let entry: HistoryEntry = {
-      id,
+    const entry: HistoryEntry = {
+      id: senderId,
       receivedAt: new Date(nowMs).toISOString(),
       eventType,
       scheme: scheme!.name,
@@ -174,14 +161,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     // answers 503 storage.unavailable: the sender retries later, and nothing of the event is kept.
     let outcome;
     try {
-      outcome = await history.accept(entry, body, keys, nowMs);
-      // The store also takes an accepted entry holding this id for the original. Another scheme's entry that
-      // took the id after `entryId` looked (two requests at once) is not: store this one under a fresh id.
-      if (!outcome.stored && outcome.duplicateOf === id && identity.eventId === id && (await history.get(id))?.scheme !== entry.scheme) {
-        id = newId('evt');
-        entry = { ...entry, id };
-        outcome = await history.accept(entry, body, keys, nowMs);
-      }
+      outcome = await history.accept(entry, body, keys, nowMs, freshId);
     } catch (error) {
       throw storageError(error);
     }
@@ -190,6 +170,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       logger.info({ eventId: outcome.duplicateOf, eventType, scheme: entry.scheme, outcome: 'duplicate' }, 'webhook duplicate');
       return { id: outcome.duplicateOf, duplicate: true, rule };
     }
+    const id = outcome.id;
     rawBodies.set(id, body);
     metrics.received(entry.scheme, 'accepted');
     logger.info({ eventId: id, eventType, scheme: entry.scheme, outcome: 'accepted', sizeBytes: body.length }, 'webhook received');
