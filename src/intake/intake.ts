@@ -4,7 +4,7 @@ import { AppError, storageError } from '../errors';
 import type { HistoryFeed } from '../history/feed';
 import type { RawBodyStore } from '../history/raw-body-cache';
 import { redactHeaders } from '../history/redact';
-import type { HistoryEntry, HistoryStore } from '../history/store';
+import type { HistoryEntry, HistoryStore, ProcessingState } from '../history/store';
 import type { Metrics } from '../metrics/metrics';
 import type { Processor } from '../processing/processor';
 import { replayKeys } from '../signature/replay-keys';
@@ -16,6 +16,8 @@ import { parseBody } from './parse-body';
 
 /** Every accepted entry's verification, shared (read-only): one object fewer per webhook (issue 13). */
 const VERIFIED: HistoryEntry['verification'] = Object.freeze({ ok: true, reason: null });
+/** The processing state of a new event, shared likewise: stores replace it, never change it. */
+const PENDING: ProcessingState = Object.freeze({ state: 'pending' });
 
 /** Characters of a rejected request's body kept in the history: enough to debug, bounded in memory. */
 export const REJECTED_PREVIEW_CHARS = 4096;
@@ -67,6 +69,7 @@ const EXPLAINED = new Set(['signature.mismatch', 'timestamp.out_of_tolerance']);
 export function createIntake(deps: IntakeDeps): Intake {
   const { config, history, processor, rawBodies, logger, metrics, now, newId } = deps;
   const freshId = (): string => newId('evt');
+  const secretsFor = (name: SchemeName): readonly string[] => config.schemeSecrets[name];
 
   function recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme, explanation?: SignatureExplanation): void {
     const identity = scheme?.identify(headers, undefined) ?? {};
@@ -103,7 +106,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     // An out-of-tolerance timestamp is worth HMACs only when it may be in milliseconds (13 digits and more).
     const maybeMs = code !== 'timestamp.out_of_tolerance' || /\d{13}/.test(Object.values(headers).join(' '));
     if (!scheme || !EXPLAINED.has(code) || !maybeMs) return [new AppError(401, code, message)];
-    const explanation = explainSignatureFailure(scheme, headers, body, { secretsFor: (name) => config.schemeSecrets[name], nowSeconds: Math.floor(nowMs / 1000) });
+    const explanation = explainSignatureFailure(scheme, headers, body, { secretsFor, nowSeconds: Math.floor(nowMs / 1000) });
     if (code !== 'signature.mismatch' && !explanation.hint) return [new AppError(401, code, message)];
     const hint = explanation.hint ? ` Likely cause: ${explanation.hint}` : '';
     const detail = code === 'signature.mismatch' ? ` Signed content: ${explanation.signedContent}.${hint} Fingerprints of the configured secrets are in the history entry.` : hint;
@@ -113,7 +116,7 @@ export function createIntake(deps: IntakeDeps): Intake {
   async function receive(headers: HeaderBag, body: Buffer, chooseResponse?: (eventType: string | null) => ResponseRule | undefined): Promise<IntakeAnswer> {
     const nowMs = now();
     const { scheme, result } = verifyWebhook(headers, body, {
-      secretsFor: (name) => config.schemeSecrets[name],
+      secretsFor,
       nowSeconds: Math.floor(nowMs / 1000),
       toleranceSeconds: config.signatureToleranceSeconds,
     });
@@ -154,8 +157,9 @@ export function createIntake(deps: IntakeDeps): Intake {
       payload: parsed.payload,
       sizeBytes: body.length,
       duplicates: 0,
-      processing: doneAtOnce ?? { state: 'pending' },
-      ...(rule && { response: { ruleId: rule.id, status: rule.status } }),
+      processing: doneAtOnce ?? PENDING,
+      // Always present (undefined serializes to nothing): one object shape, no spread (issue 13).
+      response: rule && { ruleId: rule.id, status: rule.status },
     };
     // One atomic step: the duplicate check, the entry and its keys. A store that cannot be read or written
     // answers 503 storage.unavailable: the sender retries later, and nothing of the event is kept.

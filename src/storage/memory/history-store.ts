@@ -3,7 +3,7 @@ import { entryWeight, eventTypeFilter, matchesEventType } from '../../history/qu
 import { DAY_MS, idHolderVerdict, toWebhookEvent, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
 import { pageBefore } from '../../paging';
 import type { WebhookEvent } from '../../processing/registry';
-import { MemoryDedupeStore } from './dedupe-store';
+import { MemoryDedupeStore, NO_KEY_HELD } from './dedupe-store';
 
 interface Slot {
   /** Insertion order across both lists: sorts newest first and is the page cursor. */
@@ -136,13 +136,13 @@ export class MemoryHistoryStore implements HistoryStore {
 
   accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number, freshId: () => string): Promise<AcceptOutcome> {
     try {
-      const seen = this.keys.find(keys, nowMs);
-      if (seen !== undefined) return Promise.resolve({ stored: false, duplicateOf: seen, update: this.countDuplicate(seen) });
+      const held = this.keys.check(keys, nowMs);
+      if (typeof held === 'string') return Promise.resolve({ stored: false, duplicateOf: held, update: this.countDuplicate(held) });
       const verdict = idHolderVerdict(this.byId.get(entry.id)?.entry, entry.scheme);
       if (verdict === 'duplicate') return Promise.resolve({ stored: false, duplicateOf: entry.id, update: this.countDuplicate(entry.id) });
       const stored = verdict === 'free' ? entry : { ...entry, id: freshId() };
       this.insert(stored, rawBody);
-      this.keys.keep(keys, stored.id, nowMs);
+      this.keys.keep(keys, stored.id, nowMs, held === NO_KEY_HELD);
       return Promise.resolve({ stored: true, id: stored.id });
     } catch (error) {
       return Promise.reject(error);
