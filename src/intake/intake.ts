@@ -12,6 +12,7 @@ import type { HeaderBag, SchemeName, SignatureScheme } from '../signature/types'
 import { explainSignatureFailure, type SignatureExplanation } from '../signature/explain';
 import { verifyWebhook } from '../signature/verify';
 import type { ResponseRule } from '../mocking/response-rules';
+import { isoTime } from '../iso-time';
 import { parseBody } from './parse-body';
 
 /** Every accepted entry's verification, shared (read-only): one object fewer per webhook (issue 13). */
@@ -148,7 +149,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     const rule = chooseResponse?.(eventType);
     const entry: HistoryEntry = {
       id: senderId,
-      receivedAt: new Date(nowMs).toISOString(),
+      receivedAt: isoTime(nowMs),
       eventType,
       scheme: scheme!.name,
       status: 'accepted',
