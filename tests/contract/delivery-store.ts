@@ -174,6 +174,32 @@ export function describeDeliveryStore(
         expect(await store.counts()).toEqual({ pending: 0, delivered: 1, failed: 0 });
       });
 
+      it('gives back a delivery waiting for its retry exactly: record, body bytes and secret, when read and when claimed', async () => {
+        const store = makeStore({ limit: 10 });
+        // Every byte value, and text outside ASCII in the record: whatever a store packs must come back as it was.
+        const bytes = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 7) % 256));
+        const content = { body: bytes, secret: 'per-request', signAll: true };
+        const record = deliveryRecord('w1', { eventType: 'commande.payée ✓', url: 'http://127.0.0.1:9/hook?q=é' });
+        await store.create(record, content, { token: 'first', leaseUntilMs: T0 + 60_000 });
+        const waiting: DeliveryRecord = { ...record, attempts: [{ ...attempt(1, 503), responseBody: 'occupé' }], nextAttemptAt: new Date(T0 + 5000).toISOString() };
+        expect(await store.complete(waiting, 'first')).toBe(true);
+        await store.create(deliveryRecord('w2', { eventType: 'commande.payée ✓', attempts: [attempt(1)] }), { body: body('{"n":2}'), signAll: false });
+
+        expect(await store.get('w1')).toEqual(waiting);
+        expect((await store.list({ limit: 10, status: 'pending' })).items).toEqual([await store.get('w2'), waiting]);
+        const read = (await store.content('w1'))!;
+        expect(Buffer.compare(read.body, bytes)).toBe(0);
+        expect(read).toMatchObject({ secret: 'per-request', signAll: true });
+        expect((await store.content('w2'))!.body.toString()).toBe('{"n":2}');
+        expect((await store.content('w2'))!.secret).toBeUndefined();
+
+        const claimed = await claim(store, T0 + 5000);
+        const w1 = claimed.find((c) => c.record.id === 'w1')!;
+        expect(w1.record).toEqual(waiting);
+        expect(Buffer.compare(w1.content!.body, bytes)).toBe(0);
+        expect(w1.content).toMatchObject({ secret: 'per-request', signAll: true });
+      });
+
       it(shared ? 'marks no waiting delivery interrupted: it belongs to no instance' : 'marks the waiting deliveries interrupted, not the claimed ones nor the finished', async () => {
         const store = makeStore({ limit: 10 });
         const atIso = new Date(T0 + 9000).toISOString();
