@@ -47,4 +47,12 @@ describe('RawBodyCache', () => {
     none.set('evt_1', Buffer.from('x'));
     expect(none.size).toBe(0);
   });
+
+  it('keeps no more bodies than maxBodies (the history limit), the newest', () => {
+    const cache = new RawBodyCache(1024 * 1024, 3);
+    for (let i = 0; i < 5; i += 1) cache.set(`evt_${i}`, body(i, 10));
+    expect([cache.size, cache.totalBytes]).toEqual([3, 30]);
+    expect(cache.get('evt_1')).toBeUndefined();
+    expect(cache.get('evt_2')!.equals(body(2, 10))).toBe(true);
+  });
 });
