@@ -59,6 +59,22 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
     expect((await b.history.get(stored[0]!))!.duplicates).toBe(19);
   });
 
+  it('stores both of one id sent to two instances at once by two schemes, the second under a fresh id', async () => {
+    const url = await server.createDatabase();
+    const [a, b] = [await instance(url), await instance(url)];
+    const outcomes = await Promise.all([
+      a.history.accept(historyEntry('evt_both', { scheme: 'native', payload: 'n' }), Buffer.from('{}'), ['native:id:evt_both'], T0, () => 'evt_fresh_a'),
+      b.history.accept(historyEntry('evt_both', { scheme: 'github', payload: 'g' }), Buffer.from('{}'), ['github:id:evt_both'], T0, () => 'evt_fresh_b'),
+    ]);
+    expect(outcomes.every((o) => o.stored)).toBe(true);
+    const ids = outcomes.map((o) => (o.stored ? o.id : ''));
+    expect(ids).toContain('evt_both');
+    expect(ids.filter((id) => id !== 'evt_both')).toHaveLength(1);
+    const entries = await Promise.all(ids.map((id) => a.history.get(id)));
+    expect(entries.map((e) => e?.payload)).toEqual(['n', 'g']);
+    expect(await a.history.counts()).toEqual({ accepted: 2, rejected: 0 });
+  });
+
   it('hands an event to another instance once the first stops renewing its lease, and records only the new holder\'s outcome', async () => {
     const url = await server.createDatabase();
     const a = await instance(url, {}, { leaseMs: 300 });
