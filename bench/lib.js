@@ -135,12 +135,12 @@ const mb = (bytes) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 /**
  * A maker of signed 1 KB native-scheme receive requests, each with a fresh unique id (`<idPrefix>_<n>`) and
  * timestamp: what every receive scenario sends. `signNative` comes from the built server (dist/), passed in so this
- * file loads before a build.
+ * file loads before a build. The maker's `count` is how many it has made (for the bench's counters).
  */
 function nativeRequests({ secret, signNative, idPrefix }) {
   const filler = 'x'.repeat(1024 - 120);
   let counter = 0;
-  return function signedRequest(eventType = 'bench.event') {
+  const signedRequest = (eventType = 'bench.event') => {
     counter += 1;
     const id = `${idPrefix}_${counter}`;
     const body = JSON.stringify({ id, type: eventType, data: { n: counter, filler } });
@@ -158,6 +158,8 @@ function nativeRequests({ secret, signNative, idPrefix }) {
       body,
     };
   };
+  Object.defineProperty(signedRequest, 'count', { get: () => counter });
+  return signedRequest;
 }
 
 module.exports = { ROOT, freePort, startProcess, cannon, median, mb, waitForHttp, loadAverage, progress, watchLong, nativeRequests };

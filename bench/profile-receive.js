@@ -10,7 +10,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { ROOT, startProcess, cannon, loadAverage } = require('./lib');
+const { ROOT, startProcess, cannon, loadAverage, nativeRequests } = require('./lib');
 const { signNative } = require('../dist/signature/native');
 
 const SECONDS = Number(process.env.PROFILE_SECONDS || 10);
@@ -20,27 +20,7 @@ const FOCUS = (process.env.PROFILE_FOCUS || 'receive,redactHeaders,verifyWebhook
   .split(',')
   .filter(Boolean);
 const SECRET = 'bench-secret-0123456789abcdef';
-const FILLER = 'x'.repeat(1024 - 120);
-let counter = 0;
-
-function signedRequest() {
-  counter += 1;
-  const id = `evt_prof_${counter}`;
-  const body = JSON.stringify({ id, type: 'bench.event', data: { n: counter, filler: FILLER } });
-  const ts = Math.floor(Date.now() / 1000);
-  return {
-    method: 'POST',
-    path: '/webhook/receive',
-    headers: {
-      'content-type': 'application/json',
-      'x-webhook-id': id,
-      'x-webhook-event': 'bench.event',
-      'x-webhook-timestamp': String(ts),
-      'x-webhook-signature': signNative(SECRET, ts, body),
-    },
-    body,
-  };
-}
+const signedRequest = nativeRequests({ secret: SECRET, signNative, idPrefix: 'evt_prof' });
 
 /** Self and inclusive microseconds per call frame, from a .cpuprofile. */
 function analyse(profile) {
@@ -97,9 +77,9 @@ async function main() {
   let result;
   try {
     await cannon({ url: target.url, connections: 50, duration: 2, requests }); // warm-up, profiled too
-    const before = counter;
+    const before = signedRequest.count;
     result = await cannon({ url: target.url, connections: 50, duration: SECONDS, requests });
-    result.sent = counter - before;
+    result.sent = signedRequest.count - before;
   } finally {
     await target.stop();
   }
@@ -107,7 +87,7 @@ async function main() {
   if (!file) throw new Error(`no profile written to ${dir}`);
   const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
   // The whole process was profiled (start-up, warm-up, run): divide by every request it answered.
-  const answered = counter;
+  const answered = signedRequest.count;
   const { totalUs, idleUs, selfByFn, selfByFile, inclusiveByFn } = analyse(profile);
   const perReq = (us) => Math.round((us / answered) * 10) / 10;
   const busyUs = totalUs - idleUs;

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const os = require('node:os');
 const { spawn } = require('node:child_process');
-const { ROOT, startProcess, cannon, median, mb, loadAverage, progress, watchLong } = require('./lib');
+const { ROOT, startProcess, cannon, median, mb, loadAverage, progress, watchLong, nativeRequests } = require('./lib');
 const { signNative } = require('../dist/signature/native');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
@@ -23,33 +23,13 @@ const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(','))
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
 const wants = (name) => !ONLY || ONLY.has(name);
 
-const FILLER = 'x'.repeat(1024 - 120);
-let counter = 0;
 const runId = Date.now().toString(36);
-
 /** A signed 1 KB native-scheme request with a unique id, made fresh for every request autocannon sends. */
-function signedRequest(eventType = 'bench.event') {
-  counter += 1;
-  const id = `evt_${runId}_${counter}`;
-  const body = JSON.stringify({ id, type: eventType, data: { n: counter, filler: FILLER } });
-  const ts = Math.floor(Date.now() / 1000);
-  return {
-    method: 'POST',
-    path: '/webhook/receive',
-    headers: {
-      'content-type': 'application/json',
-      'x-webhook-id': id,
-      'x-webhook-event': eventType,
-      'x-webhook-timestamp': String(ts),
-      'x-webhook-signature': signNative(SECRET, ts, body),
-    },
-    body,
-  };
-}
+const signedRequest = nativeRequests({ secret: SECRET, signNative, idPrefix: `evt_${runId}` });
 
 const receiveRequests = (types) => [
   {
-    setupRequest: (req) => ({ ...req, ...signedRequest(types ? types[counter % types.length] : undefined) }),
+    setupRequest: (req) => ({ ...req, ...signedRequest(types ? types[signedRequest.count % types.length] : undefined) }),
   },
 ];
 

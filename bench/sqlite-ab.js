@@ -9,12 +9,10 @@ const AFTER = path.join(__dirname, '..');
 const BEFORE = process.env.BEFORE;
 if (!BEFORE) throw new Error('BEFORE=/path/to/a/built/copy of the server to compare with (npm run build done there)');
 process.chdir(AFTER);
-const { startProcess, cannon, median } = require(path.join(AFTER, 'bench/lib'));
+const { startProcess, cannon, median, nativeRequests } = require(path.join(AFTER, 'bench/lib'));
 const { signNative } = require(path.join(AFTER, 'dist/signature/native'));
 const ROUNDS = Number(process.env.ROUNDS || 6), SECS = Number(process.env.SECS || 5);
-let n = 0; const runId = Date.now().toString(36); const FILLER = 'x'.repeat(1024 - 120);
-function req() { n++; const id = `evt_${runId}_${n}`; const body = JSON.stringify({ id, type: 'bench.event', data: { n, filler: FILLER } }); const ts = Math.floor(Date.now() / 1000);
-  return { method: 'POST', path: '/webhook/receive', headers: { 'content-type': 'application/json', 'x-webhook-id': id, 'x-webhook-event': 'bench.event', 'x-webhook-timestamp': String(ts), 'x-webhook-signature': signNative('bench-secret-0123456789abcdef', ts, body) }, body }; }
+const req = nativeRequests({ secret: 'bench-secret-0123456789abcdef', signNative, idPrefix: `evt_${Date.now().toString(36)}` });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-')); let runs = 0;
 const env = (extra) => ({ NODE_ENV: 'production', LOG_LEVEL: 'info', WEBHOOK_SECRET: 'bench-secret-0123456789abcdef', HOST: '127.0.0.1', ...extra });
 const T = {

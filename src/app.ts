@@ -6,8 +6,8 @@ import { requireHost } from './middleware/require-host';
 import { errorHandler, notFound } from './middleware/error-handler';
 import { installJsonResponse } from './middleware/json-response';
 import { methodNotAllowed } from './middleware/method-not-allowed';
-import { rateLimit } from './middleware/rate-limit';
-import { securityHeaders } from './middleware/security-headers';
+import { rateLimit, rateLimiter } from './middleware/rate-limit';
+import { securityHeaders, securityHeadersFor } from './middleware/security-headers';
 import { deliveriesRouter } from './routes/deliveries';
 import { endpointsRouter } from './routes/endpoints';
 import { healthRouter, metricsHandler } from './routes/health';
@@ -51,17 +51,22 @@ export function createApp(deps: AppDeps): Express {
   // upgrade-insecure-requests is dropped: the server usually runs on plain http (localhost, behind a proxy),
   // where it would make a browser fetch the UI's own assets over https and fail. Computed once: see
   // security-headers.ts.
-  app.use(securityHeaders(HELMET_OPTIONS, { machinePaths: ['/webhook/receive'] }));
-  app.use(requireHost());
-
+  const headersFor = securityHeadersFor(HELMET_OPTIONS, { machinePaths: [RECEIVE_PATH] });
   // The rate limit runs before the body is read, so a flood costs no parsing and never reaches the history.
-  if (security.receiveRateLimit > 0) {
-    app.use(
-      '/webhook/receive',
-      rateLimit({ perMinute: security.receiveRateLimit, now: deps.now, clientAddress: deps.clientAddress, onLimited: () => deps.metrics.rateLimited() }),
-    );
-  }
-  app.post(RECEIVE_PATH, ...receiveHandlers(deps));
+  // One limiter, so POST and the other methods on the receive URL share each client's budget.
+  const limit =
+    security.receiveRateLimit > 0
+      ? rateLimiter({ perMinute: security.receiveRateLimit, now: deps.now, clientAddress: deps.clientAddress, onLimited: () => deps.metrics.rateLimited() })
+      : undefined;
+
+  // First, so that a webhook goes through no app-wide layer: the route sets the same headers and makes the
+  // same checks itself (routes/receive.ts). Everything else, including other methods on this URL, goes
+  // through the app-wide ones below.
+  app.post(RECEIVE_PATH, ...receiveHandlers(deps, { securityHeadersFor: headersFor, limit }));
+
+  app.use(securityHeaders(headersFor));
+  app.use(requireHost());
+  if (limit) app.use(RECEIVE_PATH, rateLimit(limit));
   // Any other method on the receive URL (a browser's GET, a probe) is told what the route takes, not 404.
   app.all(
     RECEIVE_PATH,

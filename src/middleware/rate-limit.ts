@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Now } from '../clock';
 import { AppError } from '../errors';
 import { canonicalIpv6, embeddedIpv4 } from '../security/address-rules';
@@ -40,18 +40,23 @@ interface Bucket {
   updatedMs: number;
 }
 
+/** Takes one token for the request's client, or throws 429 `rate_limited` with `Retry-After` when none is left. */
+export type RateLimiter = (req: Request) => void;
+
 /**
  * A token bucket per client address, in memory: bursts up to `perMinute`, then `perMinute` a minute. A
  * token bucket rather than a fixed window, because a window lets a client send twice its budget across a
  * window boundary. Refused requests answer 429 `rate_limited` with `Retry-After`, before the body is read.
+ * A function rather than a middleware, so that the receive route calls it in its own first handler and the
+ * route's other methods share its buckets through `rateLimit` (app.ts).
  */
-export function rateLimit(options: RateLimitOptions): RequestHandler {
+export function rateLimiter(options: RateLimitOptions): RateLimiter {
   const { perMinute, now, clientAddress, onLimited } = options;
   const maxClients = options.maxClients ?? RATE_LIMIT_MAX_CLIENTS;
   const ratePerMs = perMinute / 60_000;
   const buckets = new FifoMap<string, Bucket>();
 
-  return function rateLimit(req, _res, next) {
+  return function takeToken(req) {
     const key = rateLimitKey(clientAddress(req));
     const nowMs = now();
     const bucket = buckets.get(key) ?? { tokens: perMinute, updatedMs: nowMs };
@@ -63,7 +68,6 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
 
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
-      next();
       return;
     }
     onLimited?.();
@@ -71,5 +75,13 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     throw new AppError(429, 'rate_limited', `Too many requests from this address: the limit is ${perMinute} a minute. Retry after ${retryAfterSeconds} s.`, {
       headers: { 'Retry-After': String(retryAfterSeconds) },
     });
+  };
+}
+
+/** A limiter as middleware. */
+export function rateLimit(limiter: RateLimiter): RequestHandler {
+  return function rateLimit(req, _res, next) {
+    limiter(req);
+    next();
   };
 }

@@ -14,6 +14,9 @@ export const MACHINE_HEADERS = new Map<string, string>([
   ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'],
 ]);
 
+/** The security headers an answer to a request at `url` (path and query) carries. */
+export type SecurityHeadersFor = (url: string) => Map<string, string>;
+
 /**
  * helmet's headers, computed once. helmet runs a chain of a dozen small middlewares on every request, each
  * setting one header that never changes with our options (no CSP nonces, no functions in directives); on
@@ -21,7 +24,7 @@ export const MACHINE_HEADERS = new Map<string, string>([
  * response, and every request gets the recorded headers in one `setHeaders` call: the same headers, still
  * maintained by helmet.
  */
-export function securityHeaders(options: Readonly<HelmetOptions>, { machinePaths = [] }: { machinePaths?: readonly string[] } = {}): RequestHandler {
+export function helmetHeaders(options: Readonly<HelmetOptions>): Map<string, string> {
   const headers = new Map<string, string>();
   const recorder = {
     setHeader(name: string, value: unknown) {
@@ -37,9 +40,19 @@ export function securityHeaders(options: Readonly<HelmetOptions>, { machinePaths
     failure = error;
   });
   if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  return headers;
+}
 
+/** Which set a URL gets: `MACHINE_HEADERS` under one of `machinePaths` (a plain prefix test), helmet's elsewhere. */
+export function securityHeadersFor(options: Readonly<HelmetOptions>, { machinePaths = [] }: { machinePaths?: readonly string[] } = {}): SecurityHeadersFor {
+  const page = helmetHeaders(options);
+  return (url) => (machinePaths.some((path) => url.startsWith(path)) ? MACHINE_HEADERS : page);
+}
+
+/** Sets the security headers on every answer, before anything else runs. */
+export function securityHeaders(headersFor: SecurityHeadersFor): RequestHandler {
   return function securityHeaders(req, res, next) {
-    res.setHeaders(machinePaths.some((path) => req.url.startsWith(path)) ? MACHINE_HEADERS : headers);
+    res.setHeaders(headersFor(req.url));
     next();
   };
 }
