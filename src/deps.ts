@@ -10,7 +10,7 @@ import type { HistoryStore } from './history/store';
 import { createProcessor, type Processor } from './processing/processor';
 import { registerHandlers } from './handlers';
 import { HandlerRegistry } from './processing/registry';
-import type { DeliveryStore } from './sender/delivery-store';
+import type { DeliveryRecord, DeliveryStore } from './sender/delivery-store';
 import { startForwarding } from './sender/forward';
 import { observeDeliveries } from './sender/observed-delivery-store';
 import { createSender, type FetchLike, type Sender } from './sender/sender';
@@ -108,10 +108,11 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   // Bound below, once the sender exists: the outcome of a fan-out delivery moves its endpoint's counters.
   const late: { endpoints?: EndpointService } = {};
   // Every delivery write is published to the feed too: the page streams deliveries as it streams the history.
-  const deliveries = observeDeliveries(overrides.deliveries ?? storage.deliveries, (record) => {
+  const announce = (record: DeliveryRecord): void => {
     feed.publish('delivery', null, record);
     late.endpoints?.deliveryChanged(record).catch((err: unknown) => logger.error({ err, deliveryId: record.id }, 'endpoint outcome not recorded'));
-  });
+  };
+  const deliveries = observeDeliveries(overrides.deliveries ?? storage.deliveries, announce);
   const rules = { allowedHosts: config.security.sendAllowedHosts, blockPrivate: config.security.sendBlockPrivate };
   const lookup = overrides.lookup ?? systemLookup;
   // Every connection the sender opens is checked against the destination rules at connect time.
@@ -169,6 +170,8 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
         secretsFor: (scheme) => config.schemeSecrets[scheme],
         // Read at every attempt: a rotation signs with both secrets at once, and drops the old after the grace.
         endpointSecrets: async (endpointId) => signingSecrets(await endpointStore.secrets(endpointId), now()),
+        // A fan-out's deliveries are written by the endpoint store with their event, past the observed store.
+        onAdopted: announce,
         metrics,
       }),
     clientAddress: overrides.clientAddress ?? requestIp,
@@ -197,7 +200,7 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
       metrics,
     });
   late.endpoints = endpoints;
-  const recoveries = overrides.recoveries ?? new RecoveryJobs({ store: endpointStore, sender: core.sender, now, newId, logger });
+  const recoveries = overrides.recoveries ?? new RecoveryJobs({ store: endpointStore, jobs: storage.recoveries, sender: core.sender, now, newId, logger });
   const deps: AppDeps = { ...core, endpoints, recoveries };
   if (config.forwardUrl !== '') {
     startForwarding({ url: config.forwardUrl, secret: config.forwardSecret || undefined, feed, rawBodies, sender: deps.sender, logger });

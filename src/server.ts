@@ -185,6 +185,8 @@ export async function start(
   // For tests and callers in this process: an address that is certainly this machine, without a trailing slash.
   const url = where.interfaces === 'all' ? `http://127.0.0.1:${where.port}` : where.url.slice(0, -1);
   await resumePendingWork(deps);
+  // Endpoint recovery jobs cut short (a crash here, or another instance's death with PostgreSQL) go on here.
+  const stopResuming = deps.recoveries.startResuming();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -194,6 +196,8 @@ export async function start(
       deps.feed.close(); // ends the live streams, which would otherwise hold server.close() open
       server.closeIdleConnections();
       for (const res of inFlight.values()) if (!res.headersSent) res.setHeader('connection', 'close');
+      stopResuming();
+      await deps.recoveries.idle();
       await deps.sender.stop();
       await stopped;
       await deps.processor.onIdle();

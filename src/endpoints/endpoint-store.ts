@@ -1,3 +1,4 @@
+import type { NewDelivery } from '../sender/envelope';
 import type { RetryScheduleName } from '../sender/retry-policy';
 import type { SendScheme } from '../sender/sign-headers';
 
@@ -89,9 +90,10 @@ export interface Outcome {
 
 /**
  * The endpoint contract: endpoints, their secrets, the events fanned out to them, and an index of their
- * deliveries. Asynchronous, and each method one atomic unit, so a networked database (Postgres, next) fits it
- * with one statement or transaction per method; memory and SQLite implement it (src/storage/memory, sqlite),
- * and tests/contract/endpoint-store.ts runs against each.
+ * deliveries. Asynchronous, and each method one atomic unit (one statement or transaction), so every instance
+ * sharing a database sees the same endpoints; memory, SQLite and PostgreSQL implement it (src/storage/memory,
+ * sqlite, postgres), and tests/contract/endpoint-store.ts runs against each. A store writes into its own
+ * backend's delivery outbox (`recordEvent`), so it is built beside that backend's delivery store.
  */
 export interface EndpointStore {
   create(endpoint: Endpoint, secret: string): Promise<void>;
@@ -108,10 +110,13 @@ export interface EndpointStore {
   /** The enabled endpoints of a customer, every one of them (the fan-out filters by event type). */
   enabledFor(appId: string): Promise<Endpoint[]>;
   /**
-   * Records an event and the deliveries planned for it, unless an event with this id exists for this appId:
-   * then nothing is written and the existing one is returned (`created: false`). First writer wins.
+   * Records an event, the deliveries planned for it (the endpoints' index) and those deliveries themselves in
+   * the backend's delivery outbox (`outbox`: one per planned delivery, same ids), all in one transaction: a
+   * failure keeps none of them, so a retried post finds no event and creates them again. Unless an event with
+   * this id exists for this appId: then nothing is written and the existing one is returned (`created: false`).
+   * First writer wins, decided by the store (a unique key), not by a read before the write.
    */
-  recordEvent(event: EventRecord): Promise<{ readonly created: boolean; readonly event: EventRecord }>;
+  recordEvent(event: EventRecord, outbox: readonly NewDelivery[]): Promise<{ readonly created: boolean; readonly event: EventRecord }>;
   getEvent(appId: string, eventId: string): Promise<EventRecord | undefined>;
   /**
    * A delivery of the endpoint ended: updates the index and the endpoint's counters (a success resets the

@@ -24,7 +24,7 @@ export interface PublishedEvent {
 
 export interface FanOutOptions {
   readonly store: EndpointStore;
-  readonly sender: Pick<Sender, 'send'>;
+  readonly sender: Pick<Sender, 'prepare' | 'adopt'>;
   readonly now: Now;
   readonly newId: (prefix: string) => string;
   readonly logger: Logger;
@@ -42,11 +42,12 @@ const published = (event: EventRecord, duplicate: boolean): PublishedEvent => ({
  * `POST /webhook/events`: one delivery per enabled endpoint of the event's customer whose filter matches, each
  * signed with that endpoint's secret and scheme, all with the event's id.
  *
- * Idempotent on `(appId, eventId)`: the event and the deliveries planned for it are recorded in one write
- * before any is sent, and a second post of the same id (even a concurrent one: the store decides who was
- * first) answers with those. What this costs: a crash between that write and the deliveries' own would leave
- * the event recorded with deliveries that were never stored; the delivery outbox has no transaction with the
- * endpoint store to close that window on every backend.
+ * Idempotent on `(appId, eventId)`. The event, the index of its deliveries and the deliveries themselves (in
+ * the outbox, due now or at a rate-limited endpoint's slot) are one write of the store (`recordEvent`): a
+ * crash or a failed write keeps none of them, and the caller's retry creates them all. A second post of the
+ * same id (even a concurrent one, on another instance: the store's unique key decides who was first) writes
+ * nothing and answers with the first one's deliveries. A rate-limit slot reserved by the post that lost the
+ * race stays reserved: the endpoint's next delivery waits one interval more, none is lost.
  */
 export async function publishEvent(options: FanOutOptions, input: EventInput): Promise<PublishedEvent> {
   const { store, sender, now, newId, logger } = options;
@@ -56,34 +57,38 @@ export async function publishEvent(options: FanOutOptions, input: EventInput): P
       if (existing) return published(existing, true);
     }
     const endpoints = (await store.enabledFor(input.appId)).filter((e) => matchesEventType(e.eventTypes, input.eventType));
-    const planned = endpoints.map((endpoint) => ({ endpoint, deliveryId: newId('dlv') }));
-    const event: EventRecord = {
-      appId: input.appId,
-      eventId: input.eventId ?? newId('evt'),
-      eventType: input.eventType,
-      createdAt: new Date(now()).toISOString(),
-      deliveries: planned.map((p) => ({ deliveryId: p.deliveryId, endpointId: p.endpoint.id })),
-    };
-    const recorded = await store.recordEvent(event);
-    if (!recorded.created) return published(recorded.event, true);
-    for (const { endpoint, deliveryId } of planned) {
+    const eventId = input.eventId ?? newId('evt');
+    const outbox = [];
+    for (const endpoint of endpoints) {
       // A rate-limited endpoint's delivery is due at its next free slot: it waits in the outbox, never dropped.
       const dueAtMs = endpoint.rateLimit === null ? undefined : await store.reserveSlot(endpoint.id, now(), 1000 / endpoint.rateLimit);
-      await sender.send({
-        id: deliveryId,
-        url: endpoint.url,
-        eventType: input.eventType,
-        payload: input.payload,
-        scheme: endpoint.scheme,
-        eventId: event.eventId,
-        headers: Object.keys(endpoint.headers).length > 0 ? endpoint.headers : undefined,
-        source: { kind: 'endpoint', endpointId: endpoint.id, appId: endpoint.appId },
-        retrySchedule: endpoint.retrySchedule,
-        maxAttempts: endpoint.retrySchedule === 'svix' ? SVIX_MAX_ATTEMPTS : undefined,
-        dueAtMs,
-      });
+      outbox.push(
+        sender.prepare({
+          id: newId('dlv'),
+          url: endpoint.url,
+          eventType: input.eventType,
+          payload: input.payload,
+          scheme: endpoint.scheme,
+          eventId,
+          headers: Object.keys(endpoint.headers).length > 0 ? endpoint.headers : undefined,
+          source: { kind: 'endpoint', endpointId: endpoint.id, appId: endpoint.appId },
+          retrySchedule: endpoint.retrySchedule,
+          maxAttempts: endpoint.retrySchedule === 'svix' ? SVIX_MAX_ATTEMPTS : undefined,
+          dueAtMs,
+        }),
+      );
     }
-    logger.info({ appId: event.appId, eventId: event.eventId, eventType: event.eventType, deliveries: planned.length }, 'event fanned out');
+    const event: EventRecord = {
+      appId: input.appId,
+      eventId,
+      eventType: input.eventType,
+      createdAt: new Date(now()).toISOString(),
+      deliveries: outbox.map(({ record }) => ({ deliveryId: record.id, endpointId: record.source!.endpointId! })),
+    };
+    const recorded = await store.recordEvent(event, outbox);
+    if (!recorded.created) return published(recorded.event, true);
+    sender.adopt(outbox.map(({ record }) => record));
+    logger.info({ appId: event.appId, eventId: event.eventId, eventType: event.eventType, deliveries: outbox.length }, 'event fanned out');
     return published(event, false);
   } catch (error) {
     throw storageError(error);

@@ -72,8 +72,8 @@ export function endpointsRouter(deps: AppDeps): Router {
     res.status(202).location(`/webhook/endpoints/${job.endpointId}/recover/${job.id}`).json({ job });
   });
 
-  router.get('/webhook/endpoints/:id/recover/:jobId', (req, res) => {
-    res.json({ job: recoveries.get(req.params.id, req.params.jobId) });
+  router.get('/webhook/endpoints/:id/recover/:jobId', async (req, res) => {
+    res.json({ job: await recoveries.get(req.params.id, req.params.jobId) });
   });
 
   router.post('/webhook/events', json, async (req, res) => {

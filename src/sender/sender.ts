@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, storageError } from '../errors';
 import { noMetrics, type Metrics } from '../metrics/metrics';
 import { currentSeries, type DeliveryRecord, type DeliveryStore } from './delivery-store';
 import { DeliveryLoop, SECRET_UNAVAILABLE } from './delivery-loop';
-import { newDelivery, type SendRequest } from './envelope';
+import { newDelivery, type NewDelivery, type SendRequest } from './envelope';
 import { newSeries } from './transitions';
 import type { FetchLike } from '../security/guarded-fetch';
 import type { SendScheme } from './sign-headers';
@@ -46,11 +46,24 @@ export interface SenderOptions {
    * deliveries through the store instead (observed-delivery-store.ts); bench/pending-memory.js counts with it.
    */
   readonly onChange?: (record: DeliveryRecord) => void;
+  /**
+   * Told of each delivery `adopt` is handed: stored by another write than `store`'s own (an endpoint store
+   * writes a fan-out's deliveries with its event), so `store`'s observer did not see it. The server publishes
+   * it as that observer would have.
+   */
+  readonly onAdopted?: (record: DeliveryRecord) => void;
 }
 
 export interface Sender {
   /** Records a pending delivery (resolves once stored; 503 when it cannot be) and attempts it in the background. */
   send(request: SendRequest): Promise<DeliveryRecord>;
+  /**
+   * A new delivery as `send` would store it (ids, body serialized once, due time), not stored: for a caller
+   * that stores it in a transaction of its own (a fan-out, with its event), then hands it to `adopt`.
+   */
+  prepare(request: SendRequest): NewDelivery;
+  /** Deliveries `prepare`d and stored by the caller: tells who listens, and has them attempted when due. */
+  adopt(records: readonly DeliveryRecord[]): void;
   /** Starts a new series of attempts for a delivery that has ended. 404 unknown, 409 still pending. */
   retry(id: string): Promise<DeliveryRecord>;
   /** Resolves with the record once the delivery is no longer pending (or the server stops first). */
@@ -102,6 +115,10 @@ export function createSender(options: SenderOptions): Sender {
     }
   }
 
+  function prepare(request: SendRequest): NewDelivery {
+    return newDelivery(request, { id: request.id ?? newId('dlv'), eventId: request.eventId ?? newId('evt') }, iso(now()), config);
+  }
+
   async function stored<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
@@ -112,13 +129,22 @@ export function createSender(options: SenderOptions): Sender {
 
   return {
     async send(request) {
-      const createdAt = iso(now());
-      const eventId = request.eventId ?? newId('evt');
-      const { record, content } = newDelivery(request, { id: request.id ?? newId('dlv'), eventId }, createdAt, config);
+      const { record, content } = prepare(request);
       await stored(() => loop.submit(record, content));
-      logger.debug({ deliveryId: record.id, eventId, eventType: record.eventType, scheme: record.scheme }, 'webhook send queued');
+      logger.debug({ deliveryId: record.id, eventId: record.eventId, eventType: record.eventType, scheme: record.scheme }, 'webhook send queued');
       onChange(record);
       return record;
+    },
+
+    prepare,
+
+    adopt(records) {
+      for (const record of records) {
+        options.onAdopted?.(record);
+        onChange(record);
+      }
+      // Waiting in the store, due now or at their rate-limit slot: the loop claims them like a retry.
+      if (records.length > 0) loop.schedule();
     },
 
     async retry(id) {

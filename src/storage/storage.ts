@@ -7,6 +7,7 @@ import type { HistoryStore } from '../history/store';
 import type { WebhookEvent } from '../processing/registry';
 import type { DeliveryStore } from '../sender/delivery-store';
 import type { EndpointStore } from '../endpoints/endpoint-store';
+import type { RecoveryJobStore } from '../endpoints/recovery-store';
 
 /** How often expired dedupe keys and history past its retention are removed. */
 export const MAINTENANCE_INTERVAL_MS = 60_000;
@@ -37,6 +38,8 @@ export interface Storage {
   readonly deliveries: DeliveryStore;
   /** Provider mode: endpoints, their secrets, events and their deliveries' index. */
   readonly endpoints: EndpointStore;
+  /** Endpoint recovery jobs and their progress: with a database, every instance's, resumed after a crash. */
+  readonly recoveries: RecoveryJobStore;
   /** COMMITs made so far (each an fsync with SQLite; always 0 with memory): for tests and metrics. */
   readonly commits: number;
   /**
@@ -75,6 +78,7 @@ export abstract class BaseStorage implements Storage {
   abstract readonly dedupe: DedupeStore & Sweepable;
   abstract readonly deliveries: DeliveryStore;
   abstract readonly endpoints: EndpointStore;
+  abstract readonly recoveries: RecoveryJobStore;
   abstract readonly commits: number;
   abstract health(): Promise<StorageHealth>;
   abstract keepSetting(name: string, value: string): Promise<string>;

@@ -63,6 +63,14 @@ export function describeDeliveryStore(
       expect(await store.content('unknown')).toBeUndefined();
     });
 
+    it('gives back the extra headers with the content, also when the delivery is claimed from the outbox', async () => {
+      const store = makeStore({ limit: 10 });
+      await store.create(deliveryRecord('d1'), { body: body('{}'), signAll: false, headers: { 'x-tenant': 'acme', 'content-type': 'text/plain' } });
+      expect((await store.content('d1'))!.headers).toEqual({ 'x-tenant': 'acme', 'content-type': 'text/plain' });
+      const [claimed] = await claim(store, Date.parse(deliveryRecord('d1').nextAttemptAt!) + 1);
+      expect(claimed!.content!.headers).toEqual({ 'x-tenant': 'acme', 'content-type': 'text/plain' });
+    });
+
     it('gives back a per-request secret', async () => {
       const store = makeStore({ limit: 10 });
       await store.create(deliveryRecord('d1'), { body: body('{}'), secret: 'per-request', signAll: false });

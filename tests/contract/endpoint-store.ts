@@ -1,5 +1,7 @@
 import { ValidationError } from '../../src/errors';
 import type { Endpoint, EndpointStore, EventRecord } from '../../src/endpoints/endpoint-store';
+import type { DeliveryStore } from '../../src/sender/delivery-store';
+import { newDelivery, type NewDelivery } from '../../src/sender/envelope';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 
@@ -36,15 +38,41 @@ const event = (appId: string, eventId: string, deliveries: [string, string][], a
   deliveries: deliveries.map(([deliveryId, endpointId]) => ({ deliveryId, endpointId })),
 });
 
+/** The deliveries a fan-out would store for `e`, one per planned delivery, with an endpoint's extra header. */
+export const outboxOf = (e: EventRecord): NewDelivery[] =>
+  e.deliveries.map(({ deliveryId, endpointId }) =>
+    newDelivery(
+      {
+        url: `https://${endpointId}.example/hooks`,
+        eventType: e.eventType,
+        payload: { invoice: 7 },
+        scheme: 'native',
+        headers: { 'x-tenant': e.appId },
+        source: { kind: 'endpoint', endpointId, appId: e.appId },
+      },
+      { id: deliveryId, eventId: e.eventId },
+      e.createdAt,
+      { maxAttempts: 5, timeoutMs: 1000 },
+    ),
+  );
+
+export interface EndpointStores {
+  readonly store: EndpointStore;
+  /** The delivery store of the same backend: `recordEvent` writes into it. */
+  readonly deliveries: DeliveryStore;
+}
+
 /**
- * The endpoint contract, run against every backend (Postgres next: one more line in stores.test.ts).
- * `makeStore` returns a fresh, empty store.
+ * The endpoint contract, run against every backend (stores.test.ts, postgres-stores.test.ts). `makeStores`
+ * returns a fresh, empty endpoint store and the delivery store it writes an event's deliveries into.
  */
-export function describeEndpointStore(name: string, makeStore: () => EndpointStore, cleanup: () => void = () => undefined): void {
+export function describeEndpointStore(name: string, makeStores: () => EndpointStores, cleanup: () => void | Promise<void> = () => undefined): void {
   describe(`EndpointStore contract: ${name}`, () => {
     let store: EndpointStore;
+    let deliveries: DeliveryStore;
+    const record = (e: EventRecord) => store.recordEvent(e, outboxOf(e));
     beforeEach(() => {
-      store = makeStore();
+      ({ store, deliveries } = makeStores());
     });
     afterEach(cleanup);
 
@@ -99,18 +127,53 @@ export function describeEndpointStore(name: string, makeStore: () => EndpointSto
 
     it('records an event once per appId and eventId: the first writer wins, even concurrently', async () => {
       const first = event('a', 'evt_1', [['dlv_1', 'ep_1']]);
-      const [one, two] = await Promise.all([store.recordEvent(first), store.recordEvent(event('a', 'evt_1', [['dlv_2', 'ep_1']]))]);
+      const [one, two] = await Promise.all([record(first), record(event('a', 'evt_1', [['dlv_2', 'ep_1']]))]);
       expect(one).toEqual({ created: true, event: first });
       expect(two).toEqual({ created: false, event: first });
-      expect((await store.recordEvent(event('b', 'evt_1', [['dlv_3', 'ep_2']]))).created).toBe(true);
+      // The loser's deliveries were not stored: only the winner's are in the outbox.
+      expect(await deliveries.get('dlv_1')).toMatchObject({ eventId: 'evt_1', status: 'pending' });
+      expect(await deliveries.get('dlv_2')).toBeUndefined();
+      expect((await record(event('b', 'evt_1', [['dlv_3', 'ep_2']]))).created).toBe(true);
       expect(await store.getEvent('a', 'evt_1')).toEqual(first);
       expect(await store.getEvent('c', 'evt_1')).toBeUndefined();
     });
 
+    it('stores an event with its deliveries in the outbox, due at once and with their content', async () => {
+      await store.create(endpoint('ep_1'), 's');
+      const e = event('default', 'evt_1', [['dlv_1', 'ep_1']]);
+      await record(e);
+      expect(await deliveries.get('dlv_1')).toEqual(outboxOf(e)[0]!.record);
+      const [claimed] = await deliveries.claimDue({ nowMs: T0, limit: 10, token: 't', leaseMarginMs: 1000 });
+      expect(claimed!.record.id).toBe('dlv_1');
+      expect(JSON.parse(claimed!.content!.body.toString())).toEqual({ invoice: 7 });
+      expect(claimed!.content!.headers).toEqual({ 'x-tenant': 'default' });
+    });
+
+    it('keeps no event, index or delivery when one of its deliveries cannot be stored, and a retried post stores them all', async () => {
+      await store.create(endpoint('ep_1'), 's');
+      const other = outboxOf(event('default', 'evt_other', [['dlv_taken', 'ep_9']]))[0]!;
+      await deliveries.create(other.record, other.content);
+      // Its second delivery's id is taken: the outbox refuses it (a unique key) after the event was written.
+      const failing = event('default', 'evt_1', [['dlv_1', 'ep_1'], ['dlv_taken', 'ep_1']]);
+      // Read as a value: better-sqlite3's error is not always an `Error` of the test's realm for `rejects.toThrow`.
+      const failure = await record(failing).then(() => 'stored', (error: unknown) => String((error as { message?: unknown }).message));
+      expect(failure).toMatch(/unique|duplicate key|exists already/i);
+      expect(await store.getEvent('default', 'evt_1')).toBeUndefined();
+      expect(await deliveries.get('dlv_1')).toBeUndefined();
+      expect(await store.deliveries('ep_1', { sinceMs: 0, untilMs: Number.MAX_SAFE_INTEGER })).toEqual([]);
+      expect(await deliveries.get('dlv_taken')).toEqual(other.record);
+
+      const retried = event('default', 'evt_1', [['dlv_2', 'ep_1']]);
+      expect(await record(retried)).toEqual({ created: true, event: retried });
+      expect(await deliveries.get('dlv_2')).toMatchObject({ eventId: 'evt_1', status: 'pending' });
+      expect((await store.deliveries('ep_1', { sinceMs: 0, untilMs: Number.MAX_SAFE_INTEGER })).map((d) => d.deliveryId)).toEqual(['dlv_2']);
+      expect((await deliveries.counts()).pending).toBe(2);
+    });
+
     it("moves an endpoint's counters and index with each outcome", async () => {
       await store.create(endpoint('ep_1'), 's');
-      await store.recordEvent(event('default', 'evt_1', [['dlv_1', 'ep_1']]));
-      await store.recordEvent(event('default', 'evt_2', [['dlv_2', 'ep_1']], T0 + 10));
+      await record(event('default', 'evt_1', [['dlv_1', 'ep_1']]));
+      await record(event('default', 'evt_2', [['dlv_2', 'ep_1']], T0 + 10));
       const failed = await store.recordOutcome('ep_1', { deliveryId: 'dlv_1', status: 'failed', atMs: T0 + 100 });
       expect(failed).toMatchObject({ failingSince: new Date(T0 + 100).toISOString(), failuresSinceSuccess: 1, lastFailureAt: new Date(T0 + 100).toISOString() });
       const again = await store.recordOutcome('ep_1', { deliveryId: 'dlv_2', status: 'failed', atMs: T0 + 200 });
@@ -125,9 +188,9 @@ export function describeEndpointStore(name: string, makeStore: () => EndpointSto
 
     it("finds an endpoint's deliveries by creation window and status, oldest first", async () => {
       await store.create(endpoint('ep_1'), 's');
-      await store.recordEvent(event('default', 'evt_1', [['dlv_1', 'ep_1'], ['dlv_x', 'ep_2']], T0));
-      await store.recordEvent(event('default', 'evt_2', [['dlv_2', 'ep_1']], T0 + 1000));
-      await store.recordEvent(event('default', 'evt_3', [['dlv_3', 'ep_1']], T0 + 2000));
+      await record(event('default', 'evt_1', [['dlv_1', 'ep_1'], ['dlv_x', 'ep_2']], T0));
+      await record(event('default', 'evt_2', [['dlv_2', 'ep_1']], T0 + 1000));
+      await record(event('default', 'evt_3', [['dlv_3', 'ep_1']], T0 + 2000));
       await store.recordOutcome('ep_1', { deliveryId: 'dlv_1', status: 'failed', atMs: T0 + 5 });
       await store.recordOutcome('ep_1', { deliveryId: 'dlv_3', status: 'failed', atMs: T0 + 2005 });
       const all = await store.deliveries('ep_1', { sinceMs: T0, untilMs: T0 + 3000 });

@@ -6,6 +6,11 @@ import { PgDedupeStore } from '../../src/storage/postgres/dedupe-store';
 import { PgHistoryStore } from '../../src/storage/postgres/history-store';
 import { ProcessingLeases } from '../../src/storage/postgres/leases';
 import { PgDeliveryStore } from '../../src/storage/postgres/delivery-store';
+import { PgEndpointStore } from '../../src/storage/postgres/endpoint-store';
+import { PgRecoveryStore } from '../../src/storage/postgres/recovery-store';
+import { describeRecoveryStore } from './recovery-store';
+import { describeEndpointStore, endpoint, outboxOf } from './endpoint-store';
+import type { EventRecord } from '../../src/endpoints/endpoint-store';
 import { describeDedupeStore } from './dedupe-store';
 import { deliveryRecord, describeDeliveryStore } from './delivery-store';
 import { describeHistoryStore } from './history-store';
@@ -17,7 +22,7 @@ describePostgres('PostgreSQL stores', () => {
   let pool: Pool;
   const batch = (): PgBatch => new PgBatch(pool, { origin: 'contract', channel: 'webhook_history' });
   const empty = async (): Promise<void> => {
-    await pool.query('TRUNCATE history, dedupe_keys, processing_jobs, deliveries');
+    await pool.query('TRUNCATE history, dedupe_keys, processing_jobs, deliveries, endpoints, endpoint_events, endpoint_deliveries, recovery_jobs');
   };
 
   beforeAll(async () => {
@@ -39,6 +44,25 @@ describePostgres('PostgreSQL stores', () => {
   describeDedupeStore('postgres', (options) => new PgDedupeStore(pool, batch(), options), empty);
   const deliveries = (owner: string, limit = 100): PgDeliveryStore => new PgDeliveryStore(pool, batch(), { limit, owner, secrets: () => ['configured-secret'] });
   describeDeliveryStore('postgres', ({ limit }) => deliveries('contract', limit), empty, { shared: true });
+  describeEndpointStore(
+    'postgres',
+    () => {
+      const shared = batch();
+      const outbox = new PgDeliveryStore(pool, shared, { limit: 100, owner: 'contract', secrets: () => ['configured-secret'] });
+      return { store: new PgEndpointStore(pool, shared, outbox), deliveries: outbox };
+    },
+    empty,
+  );
+
+  describeRecoveryStore(
+    'postgres',
+    () => {
+      const shared = batch();
+      const outbox = new PgDeliveryStore(pool, shared, { limit: 1000, owner: 'contract', secrets: () => ['configured-secret'] });
+      return { jobs: new PgRecoveryStore(pool, shared), endpoints: new PgEndpointStore(pool, shared, outbox) };
+    },
+    empty,
+  );
 
   describe('PostgreSQL outbox shared by two instances', () => {
     afterEach(empty);
@@ -90,6 +114,46 @@ describePostgres('PostgreSQL stores', () => {
       );
       expect(written).toEqual(claimed.map((_c, i) => i % 4 !== 3));
       expect(await a.counts()).toEqual({ pending: 10, delivered: 20, failed: 10 });
+    });
+
+    /** An instance's endpoint store: its own group commit (its own connection and transactions) and outbox. */
+    const endpointStore = (owner: string): PgEndpointStore => {
+      const own = batch();
+      return new PgEndpointStore(pool, own, new PgDeliveryStore(pool, own, { limit: 100, owner, secrets: () => ['configured-secret'] }));
+    };
+
+    it('creates the deliveries of an eventId posted to two instances at once exactly once', async () => {
+      const a = endpointStore('a');
+      const b = endpointStore('b');
+      const planned = (i: number, by: string): EventRecord => ({
+        appId: 'app',
+        eventId: `evt_${i}`,
+        eventType: 'invoice.paid',
+        createdAt: new Date(T0).toISOString(),
+        deliveries: [{ deliveryId: `dlv_${i}_${by}`, endpointId: 'ep_1' }],
+      });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => [a.recordEvent(planned(i, 'a'), outboxOf(planned(i, 'a'))), b.recordEvent(planned(i, 'b'), outboxOf(planned(i, 'b')))]).flat(),
+      );
+      for (let i = 0; i < 20; i += 1) {
+        const [fromA, fromB] = [results[2 * i]!, results[2 * i + 1]!];
+        expect([fromA.created, fromB.created].filter(Boolean)).toHaveLength(1);
+        expect(fromA.event).toEqual(fromB.event);
+      }
+      const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM deliveries WHERE id LIKE 'dlv_%'");
+      expect(rows[0]!.n).toBe(20);
+      expect((await pool.query('SELECT count(*)::int AS n FROM endpoint_deliveries')).rows[0].n).toBe(20);
+    });
+
+    it("counts every failure of an endpoint when two instances record outcomes at once", async () => {
+      const a = endpointStore('a');
+      const b = endpointStore('b');
+      await a.create(endpoint('ep_1'), 's');
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).recordOutcome('ep_1', { deliveryId: `d${i}`, status: 'failed', atMs: T0 + i })),
+      );
+      expect(await b.get('ep_1')).toMatchObject({ failuresSinceSuccess: 30, failingSince: expect.any(String) });
+      expect(await b.secrets('ep_1')).toEqual({ current: 's', previous: null, previousUntilMs: null });
     });
 
     it('keeps a per-request secret sealed in the table', async () => {

@@ -12,6 +12,9 @@ import { describeEndpointStore } from './endpoint-store';
 import { MemoryEndpointStore } from '../../src/storage/memory/endpoint-store';
 import { SqliteEndpointStore } from '../../src/storage/sqlite/endpoint-store';
 import { describeHistoryStore } from './history-store';
+import { describeRecoveryStore } from './recovery-store';
+import { MemoryRecoveryStore } from '../../src/storage/memory/recovery-store';
+import { SqliteRecoveryStore } from '../../src/storage/sqlite/recovery-store';
 
 // The same contract tests against both backends: one store contract, two implementations.
 const open: Database[] = [];
@@ -33,5 +36,27 @@ describeDedupeStore('sqlite', (options) => new SqliteDedupeStore(database(), opt
 describeDeliveryStore('memory', ({ limit }) => new MemoryDeliveryStore(limit));
 describeDeliveryStore('sqlite', ({ limit }) => new SqliteDeliveryStore(database(), { limit, secrets: () => ['configured-secret'] }), closeAll);
 
-describeEndpointStore('memory', () => new MemoryEndpointStore());
-describeEndpointStore('sqlite', () => new SqliteEndpointStore(database()), closeAll);
+describeEndpointStore('memory', () => {
+  const deliveries = new MemoryDeliveryStore(100);
+  return { store: new MemoryEndpointStore(deliveries), deliveries };
+});
+describeEndpointStore(
+  'sqlite',
+  () => {
+    const db = database();
+    const deliveries = new SqliteDeliveryStore(db, { limit: 100, secrets: () => ['configured-secret'] });
+    return { store: new SqliteEndpointStore(db, deliveries), deliveries };
+  },
+  closeAll,
+);
+
+describeRecoveryStore('memory', () => ({ jobs: new MemoryRecoveryStore(), endpoints: new MemoryEndpointStore(new MemoryDeliveryStore(1000)) }));
+describeRecoveryStore(
+  'sqlite',
+  () => {
+    const db = database();
+    const deliveries = new SqliteDeliveryStore(db, { limit: 1000, secrets: () => ['configured-secret'] });
+    return { jobs: new SqliteRecoveryStore(db), endpoints: new SqliteEndpointStore(db, deliveries) };
+  },
+  closeAll,
+);

@@ -78,6 +78,24 @@ export class MemoryDeliveryStore implements DeliveryStore {
   constructor(private readonly limit: number) {}
 
   async create(record: DeliveryRecord, content: DeliveryContent, lease?: Lease): Promise<void> {
+    this.insert(record, content, lease);
+  }
+
+  /**
+   * Stores new deliveries, all or none (an endpoint store's `recordEvent` writes an event's deliveries with
+   * it): an id already stored or given twice throws before anything is written, as the databases' unique key
+   * would roll their transaction back. Synchronous, so nothing runs between the check and the writes.
+   */
+  insertAll(items: readonly { readonly record: DeliveryRecord; readonly content: DeliveryContent }[]): void {
+    const ids = new Set<string>();
+    for (const { record } of items) {
+      if (this.records.has(record.id) || ids.has(record.id)) throw new Error(`a delivery with id ${JSON.stringify(record.id)} exists already`);
+      ids.add(record.id);
+    }
+    for (const { record, content } of items) this.insert(record, content);
+  }
+
+  private insert(record: DeliveryRecord, content: DeliveryContent, lease?: Lease): void {
     this.seq += 1;
     const slot: Slot = { id: record.id, seq: this.seq, stored: record, content, dictionary: null, counted: record.status, dueMs: null, lease: null };
     this.records.set(record.id, slot);

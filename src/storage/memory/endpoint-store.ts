@@ -9,6 +9,8 @@ import type {
   Outcome,
 } from '../../endpoints/endpoint-store';
 import { applyOutcome, pageAfter } from '../../endpoints/endpoint-store-shared';
+import type { NewDelivery } from '../../sender/envelope';
+import type { MemoryDeliveryStore } from './delivery-store';
 
 interface Entry {
   readonly seq: number;
@@ -19,6 +21,9 @@ interface Entry {
 
 /** Endpoints in this process: lost on restart. Same contract as `SqliteEndpointStore`. */
 export class MemoryEndpointStore implements EndpointStore {
+  /** @param outbox the delivery store `recordEvent` adds an event's deliveries to. */
+  constructor(private readonly outbox: MemoryDeliveryStore) {}
+
   private readonly endpoints = new Map<string, Entry>();
   private readonly events = new Map<string, EventRecord>();
   /** By endpoint id, in creation order. */
@@ -70,10 +75,13 @@ export class MemoryEndpointStore implements EndpointStore {
     return [...this.endpoints.values()].map((e) => e.endpoint).filter((e) => e.enabled && e.appId === appId);
   }
 
-  async recordEvent(event: EventRecord): Promise<{ created: boolean; event: EventRecord }> {
+  async recordEvent(event: EventRecord, outbox: readonly NewDelivery[]): Promise<{ created: boolean; event: EventRecord }> {
     const key = JSON.stringify([event.appId, event.eventId]);
     const existing = this.events.get(key);
     if (existing) return { created: false, event: existing };
+    // All or nothing, as the databases' transaction: the outbox refuses before writing anything, and nothing
+    // below can fail. No await before the event is kept: a concurrent post of the same id finds it.
+    this.outbox.insertAll(outbox);
     this.events.set(key, event);
     const createdAtMs = Date.parse(event.createdAt);
     for (const planned of event.deliveries) {

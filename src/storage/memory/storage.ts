@@ -1,6 +1,7 @@
 import type { Config } from '../../config';
 import { MemoryDeliveryStore } from './delivery-store';
 import { MemoryEndpointStore } from './endpoint-store';
+import { MemoryRecoveryStore } from './recovery-store';
 import { BaseStorage, type StorageHealth } from '../storage';
 
 const HEALTHY: Promise<StorageHealth> = Promise.resolve({ ok: true });
@@ -13,7 +14,8 @@ export class MemoryStorage extends BaseStorage {
   readonly history: MemoryHistoryStore;
   readonly dedupe: MemoryDedupeStore;
   readonly deliveries: MemoryDeliveryStore;
-  readonly endpoints = new MemoryEndpointStore();
+  readonly endpoints: MemoryEndpointStore;
+  readonly recoveries = new MemoryRecoveryStore();
 
   /** @param parts stores to use instead of new ones (tests pass failing ones); `history` writes its keys to `dedupe`. */
   constructor(config: Config, parts: { history?: MemoryHistoryStore; dedupe?: MemoryDedupeStore } = {}) {
@@ -26,6 +28,7 @@ export class MemoryStorage extends BaseStorage {
         this.dedupe,
       );
     this.deliveries = new MemoryDeliveryStore(config.deliveryLimit);
+    this.endpoints = new MemoryEndpointStore(this.deliveries);
   }
 
   readonly commits = 0;

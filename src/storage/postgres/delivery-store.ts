@@ -38,6 +38,7 @@ interface ContentRow {
   body: Buffer;
   secret_sealed: Buffer | null;
   sign_all: boolean;
+  headers: string | null;
 }
 
 interface RecordRow {
@@ -80,6 +81,14 @@ export class PgDeliveryStore implements DeliveryStore {
   }
 
   async create(record: DeliveryRecord, content: DeliveryContent, lease?: Lease): Promise<void> {
+    await this.batch.commit((tx) => this.insert(tx, record, content, lease));
+  }
+
+  /**
+   * Stores a new delivery with the caller's transaction (an endpoint store's `recordEvent` writes an event's
+   * deliveries in its own); rejects on an id that exists.
+   */
+  async insert(tx: Queryable, record: DeliveryRecord, content: DeliveryContent, lease?: Lease): Promise<void> {
     const pending = record.status === 'pending';
     const values = [
       record.id,
@@ -93,18 +102,17 @@ export class PgDeliveryStore implements DeliveryStore {
       lease ? this.options.owner : null,
       lease?.token ?? null,
       lease?.leaseUntilMs ?? null,
+      content.headers === undefined ? null : JSON.stringify(content.headers),
     ];
-    await this.batch.commit((tx) =>
-      tx.query(
-        `INSERT INTO deliveries (id, status, record, body, secret_sealed, sign_all, timeout_ms, due_ms, lease_owner, lease_token, lease_until_ms, finished_seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ${FINISHED_SEQ})`,
-        values,
-      ),
+    await tx.query(
+      `INSERT INTO deliveries (id, status, record, body, secret_sealed, sign_all, timeout_ms, due_ms, lease_owner, lease_token, lease_until_ms, headers, finished_seq)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ${FINISHED_SEQ})`,
+      values,
     );
   }
 
   async content(id: string): Promise<DeliveryContent | undefined> {
-    const { rows } = await this.pool.query<ContentRow>('SELECT body, secret_sealed, sign_all FROM deliveries WHERE id = $1', [id]);
+    const { rows } = await this.pool.query<ContentRow>('SELECT body, secret_sealed, sign_all, headers FROM deliveries WHERE id = $1', [id]);
     return rows[0] && this.openContent(rows[0]);
   }
 
@@ -151,7 +159,7 @@ export class PgDeliveryStore implements DeliveryStore {
              WHERE status = 'pending' AND due_ms <= $3::bigint AND (lease_token IS NULL OR lease_until_ms <= $3::bigint)
              ORDER BY due_ms, seq LIMIT $5 FOR UPDATE SKIP LOCKED) c
        WHERE d.seq = c.seq
-       RETURNING d.seq, d.record, d.body, d.secret_sealed, d.sign_all, d.due_ms`,
+       RETURNING d.seq, d.record, d.body, d.secret_sealed, d.sign_all, d.headers, d.due_ms`,
       [this.options.owner, token, nowMs, leaseMarginMs, limit],
     );
     rows.sort((a, b) => Number(a.due_ms) - Number(b.due_ms) || Number(BigInt(a.seq) - BigInt(b.seq)));
@@ -236,9 +244,9 @@ export class PgDeliveryStore implements DeliveryStore {
   }
 
   private openContent(row: ContentRow): DeliveryContent {
-    const signAll = row.sign_all;
-    if (row.secret_sealed === null) return { body: row.body, signAll };
+    const plain = { body: row.body, signAll: row.sign_all, ...(row.headers === null ? {} : { headers: JSON.parse(row.headers) as Record<string, string> }) };
+    if (row.secret_sealed === null) return plain;
     const secret = openSealed(row.secret_sealed, this.options.secrets());
-    return secret === undefined ? { body: row.body, signAll, secretUnavailable: true } : { body: row.body, secret, signAll };
+    return secret === undefined ? { ...plain, secretUnavailable: true } : { ...plain, secret };
   }
 }

@@ -100,6 +100,64 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "provider mode shared by every instance: endpoints, their secrets, events, their deliveries' index, recovery jobs; a delivery's extra headers",
+    sql: `
+      -- As SQLite's version 6 (src/storage/sqlite/migrations.ts). Secrets are stored as they are: every instance
+      -- must sign with them, whatever its WEBHOOK_SECRET (see src/storage/sqlite/endpoint-store.ts).
+      CREATE TABLE endpoints (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        app_id TEXT NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        -- the endpoint without its secrets, as JSON text (jsonb would reorder its metadata's keys)
+        endpoint TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        previous_secret TEXT,
+        previous_until_ms BIGINT,
+        -- the rate limit's next free slot, ms since the epoch (one UPDATE reserves it: no two instances share one)
+        next_slot_ms BIGINT NOT NULL DEFAULT 0
+      );
+      CREATE INDEX endpoints_app ON endpoints (app_id, seq);
+
+      -- The unique key decides which of two instances posting the same eventId at once creates the deliveries.
+      CREATE TABLE endpoint_events (
+        app_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        PRIMARY KEY (app_id, event_id)
+      );
+
+      CREATE TABLE endpoint_deliveries (
+        delivery_id TEXT PRIMARY KEY,
+        endpoint_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        settled_ms BIGINT
+      );
+      CREATE INDEX endpoint_deliveries_created ON endpoint_deliveries (endpoint_id, created_ms);
+      CREATE INDEX endpoint_deliveries_settled ON endpoint_deliveries (endpoint_id, settled_ms);
+
+      -- JSON object of lower-case names; null: none (an endpoint's headers, a replay's Content-Type).
+      ALTER TABLE deliveries ADD COLUMN headers TEXT;
+
+      -- Endpoint recovery jobs (src/endpoints/recovery-store.ts): any instance reports a job's progress, and a
+      -- job whose instance died is taken over once its lease (the worker's clock, ms) has ended.
+      CREATE TABLE recovery_jobs (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('running', 'done')),
+        job TEXT NOT NULL,
+        delivery_ids JSONB NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0,
+        lease_token TEXT NOT NULL,
+        lease_until_ms BIGINT NOT NULL
+      );
+      CREATE INDEX recovery_jobs_running ON recovery_jobs (lease_until_ms) WHERE status = 'running';
+    `,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;

@@ -2,11 +2,12 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../config';
-import { MemoryEndpointStore } from '../memory/endpoint-store';
 import type { MaintenanceOptions, Storage, StorageHealth } from '../storage';
 import { PgBatch } from './batch';
 import { PgDedupeStore } from './dedupe-store';
 import { PgDeliveryStore } from './delivery-store';
+import { PgEndpointStore } from './endpoint-store';
+import { PgRecoveryStore } from './recovery-store';
 import { PgHistoryStore } from './history-store';
 import { LEASE_MARGIN_MS, ProcessingLeases } from './leases';
 import { followHistory, HISTORY_CHANNEL } from './listener';
@@ -42,8 +43,8 @@ export interface PostgresStorageOptions {
 }
 
 /**
- * One PostgreSQL database shared by any number of instances (docs/scaling.md). History, dedupe keys and
- * processing jobs live in it; every write goes through one group commit (batch.ts).
+ * One PostgreSQL database shared by any number of instances (docs/scaling.md). History, dedupe keys,
+ * processing jobs and provider mode's endpoints live in it; every write goes through one group commit (batch.ts).
  *
  * The delivery outbox is the `deliveries` table (delivery-store.ts): each instance claims what is due under a
  * lease, and polls for what the others stored.
@@ -53,13 +54,10 @@ export class PostgresStorage implements Storage {
   readonly history: PgHistoryStore;
   readonly dedupe: PgDedupeStore;
   readonly deliveries: PgDeliveryStore;
-  /**
-   * TODO(endpoints): this instance's memory until a Postgres implementation of the asynchronous EndpointStore
-   * contract (src/endpoints/endpoint-store.ts) lands: tests/contract/endpoint-store.ts is the suite it must pass.
-   * Until then endpoints are per instance and lost on restart with STORE=postgres (their deliveries are in the
-   * shared outbox, but only the instance holding the endpoint can sign them).
-   */
-  readonly endpoints = new MemoryEndpointStore();
+  /** Endpoints, their secrets, events and their deliveries' index, in the database: every instance sees the same. */
+  readonly endpoints: PgEndpointStore;
+  /** Recovery jobs: any instance reports their progress, and takes over those of an instance that died. */
+  readonly recoveries: PgRecoveryStore;
   readonly leases: ProcessingLeases;
   readonly origin: string;
   private readonly batch: PgBatch;
@@ -93,6 +91,8 @@ export class PostgresStorage implements Storage {
       leases: this.leases,
     });
     this.deliveries = new PgDeliveryStore(pool, this.batch, { limit: config.deliveryLimit, secrets: () => config.secrets, owner: this.origin });
+    this.endpoints = new PgEndpointStore(pool, this.batch, this.deliveries);
+    this.recoveries = new PgRecoveryStore(pool, this.batch);
   }
 
   get commits(): number {

@@ -31,6 +31,7 @@ interface ContentRow {
   body: Buffer;
   secretSealed: Buffer | null;
   signAll: number;
+  headers: string | null;
 }
 
 /**
@@ -76,8 +77,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
     const finishedSeq = `CASE WHEN @status = 'pending' THEN NULL ELSE (SELECT COALESCE(MAX(finished_seq), 0) + 1 FROM deliveries) END`;
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO deliveries (id, status, record, body, secret_sealed, sign_all, due_ms, claim_token, lease_until_ms, finished_seq)
-         VALUES (@id, @status, @record, @body, @secretSealed, @signAll, @dueMs, @token, @leaseUntilMs, ${finishedSeq})`,
+        `INSERT INTO deliveries (id, status, record, body, secret_sealed, sign_all, headers, due_ms, claim_token, lease_until_ms, finished_seq)
+         VALUES (@id, @status, @record, @body, @secretSealed, @signAll, @headers, @dueMs, @token, @leaseUntilMs, ${finishedSeq})`,
       ),
       save: db.prepare(
         `UPDATE deliveries SET status = @status, record = @record, due_ms = @dueMs, finished_seq = ${finishedSeq}
@@ -93,12 +94,12 @@ export class SqliteDeliveryStore implements DeliveryStore {
         'DELETE FROM deliveries WHERE finished_seq IN (SELECT finished_seq FROM deliveries WHERE finished_seq IS NOT NULL ORDER BY finished_seq LIMIT ?)',
       ),
       get: db.prepare('SELECT seq, record FROM deliveries WHERE id = ?'),
-      content: db.prepare('SELECT body, secret_sealed AS secretSealed, sign_all AS signAll FROM deliveries WHERE id = ?'),
+      content: db.prepare('SELECT body, secret_sealed AS secretSealed, sign_all AS signAll, headers FROM deliveries WHERE id = ?'),
       pageAll: db.prepare('SELECT seq, record FROM deliveries WHERE seq < @before ORDER BY seq DESC LIMIT @limit'),
       pageStatus: db.prepare('SELECT seq, record FROM deliveries WHERE status = @status AND seq < @before ORDER BY seq DESC LIMIT @limit'),
       counts: db.prepare('SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status'),
       due: db.prepare(
-        `SELECT id, record, body, secret_sealed AS secretSealed, sign_all AS signAll FROM deliveries
+        `SELECT id, record, body, secret_sealed AS secretSealed, sign_all AS signAll, headers FROM deliveries
          WHERE status = 'pending' AND due_ms <= @nowMs AND (claim_token IS NULL OR lease_until_ms <= @nowMs)
          ORDER BY due_ms, seq LIMIT @limit`,
       ),
@@ -114,20 +115,27 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async create(record: DeliveryRecord, content: DeliveryContent, lease?: Lease): Promise<void> {
-    await this.writes.commit(() => {
-      this.statements.insert.run({
-        id: record.id,
-        status: record.status,
-        record: JSON.stringify(record),
-        body: content.body,
-        secretSealed: content.secret === undefined ? null : sealSecret(content.secret, this.options.secrets()),
-        signAll: content.signAll ? 1 : 0,
-        dueMs: record.status === 'pending' ? dueMs(record) : null,
-        token: lease?.token ?? null,
-        leaseUntilMs: lease?.leaseUntilMs ?? null,
-      });
-      if (record.status !== 'pending') this.evict();
+    await this.writes.commit(() => this.insert(record, content, lease));
+  }
+
+  /**
+   * Stores a new delivery inside the caller's unit of the group commit (an endpoint store's `recordEvent`
+   * writes an event's deliveries in its own transaction); throws on an id that exists.
+   */
+  insert(record: DeliveryRecord, content: DeliveryContent, lease?: Lease): void {
+    this.statements.insert.run({
+      id: record.id,
+      status: record.status,
+      record: JSON.stringify(record),
+      body: content.body,
+      secretSealed: content.secret === undefined ? null : sealSecret(content.secret, this.options.secrets()),
+      signAll: content.signAll ? 1 : 0,
+      headers: content.headers === undefined ? null : JSON.stringify(content.headers),
+      dueMs: record.status === 'pending' ? dueMs(record) : null,
+      token: lease?.token ?? null,
+      leaseUntilMs: lease?.leaseUntilMs ?? null,
     });
+    if (record.status !== 'pending') this.evict();
   }
 
   async content(id: string): Promise<DeliveryContent | undefined> {
@@ -201,8 +209,9 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
   private openContent(row: ContentRow): DeliveryContent {
     const signAll = row.signAll === 1;
-    if (row.secretSealed === null) return { body: row.body, signAll };
+    const plain = { body: row.body, signAll, ...(row.headers === null ? {} : { headers: JSON.parse(row.headers) as Record<string, string> }) };
+    if (row.secretSealed === null) return plain;
     const secret = openSealed(row.secretSealed, this.options.secrets());
-    return secret === undefined ? { body: row.body, signAll, secretUnavailable: true } : { body: row.body, secret, signAll };
+    return secret === undefined ? { ...plain, secretUnavailable: true } : { ...plain, secret };
   }
 }

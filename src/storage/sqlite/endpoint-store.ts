@@ -10,6 +10,8 @@ import type {
   Outcome,
 } from '../../endpoints/endpoint-store';
 import { applyOutcome, pageAfter } from '../../endpoints/endpoint-store-shared';
+import type { NewDelivery } from '../../sender/envelope';
+import type { SqliteDeliveryStore } from './delivery-store';
 import { directWrites, type Writes } from './group-commit';
 
 interface EndpointRow {
@@ -24,16 +26,18 @@ interface SecretRow {
 }
 
 /**
- * Endpoints in SQLite: each method one transaction of the group commit, so a fan-out's event and its planned
- * deliveries are on disk together. Secrets are stored as they are: they must sign again after a restart and
+ * Endpoints in SQLite: each method one transaction of the group commit (a savepoint of the turn's batch), so a
+ * fan-out's event, its index rows and its deliveries in the outbox are on disk together or not at all. Secrets are stored as they are: they must sign again after a restart and
  * whatever WEBHOOK_SECRET says then (sealing them under it, as per-request secrets are, would lose them
  * with a generated one). Same contract as `MemoryEndpointStore`.
  */
 export class SqliteEndpointStore implements EndpointStore {
   private readonly s: Record<string, Statement>;
 
+  /** @param outbox the delivery store of the same database: `recordEvent` writes an event's deliveries into it. */
   constructor(
     db: Database,
+    private readonly outbox: SqliteDeliveryStore,
     private readonly writes: Writes = directWrites(db),
   ) {
     this.s = {
@@ -118,7 +122,7 @@ export class SqliteEndpointStore implements EndpointStore {
     return (this.s.enabledFor!.all(appId) as EndpointRow[]).map((row) => SqliteEndpointStore.parse(row)!);
   }
 
-  async recordEvent(event: EventRecord): Promise<{ created: boolean; event: EventRecord }> {
+  async recordEvent(event: EventRecord, outbox: readonly NewDelivery[]): Promise<{ created: boolean; event: EventRecord }> {
     return this.writes.commit(() => {
       // INSERT ... ON CONFLICT DO NOTHING decides who was first in one statement (no check-then-insert race).
       if (this.s.insertEvent!.run({ appId: event.appId, eventId: event.eventId, event: JSON.stringify(event) }).changes === 0) {
@@ -126,6 +130,8 @@ export class SqliteEndpointStore implements EndpointStore {
       }
       const createdMs = Date.parse(event.createdAt);
       for (const planned of event.deliveries) this.s.insertIndex!.run({ ...planned, eventId: event.eventId, createdMs });
+      // In the same unit: a delivery that cannot be stored (its id taken) rolls the event back with it.
+      for (const { record, content } of outbox) this.outbox.insert(record, content);
       return { created: true, event };
     });
   }

@@ -192,6 +192,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX endpoint_deliveries_settled ON endpoint_deliveries (endpoint_id, settled_ms);
     `,
   },
+  {
+    version: 7,
+    description: "a delivery's extra headers (an endpoint's headers, a replay's Content-Type) kept beside its body",
+    sql: `
+      -- JSON object of lower-case names; null: none. Before this, a delivery attempted from the outbox (a retry,
+      -- a fan-out) went without them.
+      ALTER TABLE deliveries ADD COLUMN headers TEXT;
+    `,
+  },
+  {
+    version: 8,
+    description: 'endpoint recovery jobs and their progress, so a restart resumes a job cut short',
+    sql: `
+      CREATE TABLE recovery_jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('running', 'done')),
+        -- the job as JSON (src/endpoints/recovery-store.ts)
+        job TEXT NOT NULL,
+        -- JSON array of the delivery ids it re-sends, and how many of them it has
+        delivery_ids TEXT NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0,
+        lease_token TEXT NOT NULL,
+        lease_until_ms INTEGER NOT NULL
+      );
+      CREATE INDEX recovery_jobs_running ON recovery_jobs (status, lease_until_ms);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

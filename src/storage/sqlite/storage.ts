@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Config } from '../../config';
 import { SqliteDeliveryStore } from './delivery-store';
 import { SqliteEndpointStore } from './endpoint-store';
+import { SqliteRecoveryStore } from './recovery-store';
 import { BaseStorage, type StorageHealth } from '../storage';
 import { SqliteDedupeStore } from './dedupe-store';
 import { GroupCommit } from './group-commit';
@@ -21,6 +22,7 @@ export class SqliteStorage extends BaseStorage {
   readonly dedupe: SqliteDedupeStore;
   readonly deliveries: SqliteDeliveryStore;
   readonly endpoints: SqliteEndpointStore;
+  readonly recoveries: SqliteRecoveryStore;
   private readonly writes: GroupCommit;
   /** Why the last write failed, until one succeeds again. */
   private failure: string | undefined;
@@ -50,7 +52,8 @@ export class SqliteStorage extends BaseStorage {
     );
     this.probe = db.prepare('UPDATE storage_probe SET writes = writes + 1');
     this.deliveries = new SqliteDeliveryStore(db, { limit: config.deliveryLimit, secrets: () => config.secrets }, this.writes);
-    this.endpoints = new SqliteEndpointStore(db, this.writes);
+    this.endpoints = new SqliteEndpointStore(db, this.deliveries, this.writes);
+    this.recoveries = new SqliteRecoveryStore(db, this.writes);
   }
 
   get commits(): number {

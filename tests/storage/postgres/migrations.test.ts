@@ -28,13 +28,25 @@ describePostgres('PostgreSQL migrations and opening', () => {
     const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
     const tables = await db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
-    expect(tables.rows.map((r) => r.tablename).sort()).toEqual(['dedupe_keys', 'deliveries', 'history', 'processing_jobs', 'schema_migrations', 'settings', 'storage_probe']);
+    expect(tables.rows.map((r) => r.tablename).sort()).toEqual([
+      'dedupe_keys',
+      'deliveries',
+      'endpoint_deliveries',
+      'endpoint_events',
+      'endpoints',
+      'history',
+      'processing_jobs',
+      'recovery_jobs',
+      'schema_migrations',
+      'settings',
+      'storage_probe',
+    ]);
   });
 
   it('applies each step once when five instances start together', async () => {
     const url = await server.createDatabase();
     const results = await Promise.all(Array.from({ length: 5 }, () => migrate(pool(url))));
-    expect(results.filter((applied) => applied.length > 0)).toEqual([[POSTGRES_SCHEMA_VERSION]]);
+    expect(results.filter((applied) => applied.length > 0)).toEqual([POSTGRES_MIGRATIONS.map((m) => m.version)]);
     const { rows } = await pool(url).query('SELECT count(*)::int AS n FROM schema_migrations');
     expect(rows[0].n).toBe(POSTGRES_MIGRATIONS.length);
   });
