@@ -91,7 +91,7 @@ async function turn(n) {
     const { entry, raw, keys } = webhook();
     // The receive path's unit: the duplicate check, the entry and its keys (see HistoryStore.accept).
     waits.push(
-      storage.history.accept(entry, raw, keys, Date.now()).then((outcome) => {
+      storage.history.accept(entry, raw, keys, Date.now(), () => `evt_fresh_${entry.id}`).then((outcome) => {
         if (!outcome.stored) throw new Error('dup');
       }),
     );

@@ -98,7 +98,8 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
   const feed = overrides.feed ?? createHistoryFeed({ onError: (err: unknown) => logger.error({ err }, 'history feed subscriber failed') });
   // Published once the write is durable: with SQLite's group commit, after the batch's COMMIT.
   const observedHistory = new ObservedHistoryStore(history, feed, (err: unknown) => logger.error({ err }, 'history feed publication failed'));
-  const rawBodies = overrides.rawBodies ?? new RawBodyCache(config.rawBodyCacheBytes);
+  // No more bodies than accepted entries: a body is only ever read through its entry (raw-body-cache.ts).
+  const rawBodies = overrides.rawBodies ?? new RawBodyCache(config.rawBodyCacheBytes, config.historyLimit);
   const sleep = overrides.sleep ?? realSleep;
   const timers = overrides.timers ?? systemTimers;
   const random = overrides.random ?? systemRandom;

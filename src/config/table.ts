@@ -106,7 +106,8 @@ export const ENV_TABLE = {
   ], 'Debugging aids (docs/debugging.md)'),
   FORWARD_SECRET: field('', text(), ['Signs every forward instead of the arrival scheme\'s own secret. Empty: each scheme\'s first secret.']),
   RAW_BODY_CACHE_BYTES: field('67108864', int(0, 4 * 1024 * 1024 * 1024), [
-    'Raw bodies of accepted webhooks kept in memory for replay and forwarding (64 MiB); the oldest go first.',
+    'Raw bodies of accepted webhooks kept in memory for replay and forwarding (64 MiB), and no more bodies than',
+    'HISTORY_LIMIT (a body is only read through its history entry); the oldest go first.',
     '0 keeps none (replay then answers 409 history.body_unavailable).',
   ]),
   STREAM_HEARTBEAT_MS: field('15000', int(10, 3_600_000), ['Heartbeat comment interval on GET /webhook/history/stream, so proxies keep the connection open.']),

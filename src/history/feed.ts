@@ -74,6 +74,30 @@ export function sseFrame(seq: number, name: string, data: unknown): string {
 }
 
 /**
+ * An event published before anyone listened: its frame is serialized only if something asks for it. A class
+ * rather than an object literal with a getter and a spread, which V8 builds on a slow path: this one is
+ * made for every webhook a server without the page open receives (issue 13).
+ */
+class UnheardEvent implements FeedEvent {
+  private serialized: string | undefined;
+  readonly remote?: true;
+
+  constructor(
+    readonly seq: number,
+    readonly name: FeedEventName,
+    readonly entryId: string | null,
+    readonly data: unknown,
+    remote: boolean,
+  ) {
+    if (remote) this.remote = true;
+  }
+
+  get frame(): string {
+    return (this.serialized ??= sseFrame(this.seq, this.name, this.data));
+  }
+}
+
+/**
  * An in-process publish/subscribe of history changes, with a bounded ring buffer of recent events so a
  * client that reconnects with `Last-Event-ID` misses nothing. It sits beside the `HistoryStore` (see
  * `observed-store.ts`), so any store backend gets a live stream without changing its contract.
@@ -93,15 +117,12 @@ export function createHistoryFeed(options: HistoryFeedOptions = {}): HistoryFeed
   return {
     publish(name, entryId, data, options) {
       seq += 1;
-      const remote = options?.remote === true ? { remote: true } : undefined;
       if (!everSubscribed) {
         // Nobody has listened yet, so no client holds an id to resume from: nothing to serialize or buffer
         // (a server without the page open, the usual production case, pays nothing for the feed).
-        const eventSeq = seq;
-        let frame: string | undefined;
-        return { seq: eventSeq, name, entryId, data, ...remote, get frame() { return (frame ??= sseFrame(eventSeq, name, data)); } };
+        return new UnheardEvent(seq, name, entryId, data, options?.remote === true);
       }
-      const event: FeedEvent = { seq, name, entryId, data, frame: sseFrame(seq, name, data), ...remote };
+      const event: FeedEvent = { seq, name, entryId, data, frame: sseFrame(seq, name, data), ...(options?.remote === true && { remote: true }) };
       buffer.push(event);
       bufferedBytes += event.frame.length;
       while (buffer.length > bufferEvents || (bufferedBytes > bufferBytes && buffer.length > 0)) {

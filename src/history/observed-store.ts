@@ -17,9 +17,10 @@ export class ObservedHistoryStore implements HistoryStore {
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
-  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number): Promise<AcceptOutcome> {
-    return this.store.accept(entry, rawBody, keys, nowMs).then((outcome) => {
-      if (outcome.stored) this.publish('received', entry.id, entry);
+  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number, freshId: () => string): Promise<AcceptOutcome> {
+    return this.store.accept(entry, rawBody, keys, nowMs, freshId).then((outcome) => {
+      // Under a fresh id when another scheme's entry held the sender's (history/store.ts).
+      if (outcome.stored) this.publish('received', outcome.id, outcome.id === entry.id ? entry : { ...entry, id: outcome.id });
       else if (outcome.update) this.publish('updated', outcome.update.id, outcome.update);
       return outcome;
     });

@@ -58,7 +58,11 @@ export interface HistoryPage {
 
 /** What `accept` did: stored the entry, or found an earlier event under one of its keys and counted this one on it. */
 export type AcceptOutcome =
-  | { readonly stored: true }
+  | {
+      readonly stored: true;
+      /** The id the entry is stored under: `entry.id`, or the fresh one when another scheme's entry held it. */
+      readonly id: string;
+    }
   | {
       readonly stored: false;
       /** The id of the earlier event, which the duplicate is answered with. */
@@ -74,13 +78,17 @@ export type AcceptOutcome =
  */
 export interface HistoryStore extends ProcessingStore {
   /**
-   * The receive path's one write, atomic: if any of `keys` names an earlier event that has not expired at
-   * `nowMs` (or `entry.id` is an accepted entry already), counts a duplicate on that event and says which;
-   * otherwise stores `entry` with `rawBody` (kept while processing is pending, for `pendingProcessing`) and
-   * remembers `keys` for it. No check-then-insert race: two concurrent calls with a key in common store one
-   * entry. A duplicate is answered only once the earlier event is durable too.
+   * The receive path's one store call, atomic: if any of `keys` names an earlier event that has not expired
+   * at `nowMs`, or `entry.id` is an accepted entry of the same scheme already (its keys expired), counts a
+   * duplicate on that event and says which. Otherwise stores `entry` with `rawBody` (kept while processing is
+   * pending, for `pendingProcessing`) and remembers `keys` for it, under `entry.id`, unless an entry of another
+   * scheme or a rejected entry holds that id: then under `freshId()`, so neither event suppresses the other
+   * and the first keeps its id (docs/security.md, "Threat model"); the outcome says which id. No
+   * check-then-insert race: two concurrent calls with a key in common store one entry, and two with the same
+   * id from two schemes store both, under two ids. A duplicate is answered only once the earlier event is
+   * durable too.
    */
-  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number): Promise<AcceptOutcome>;
+  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number, freshId: () => string): Promise<AcceptOutcome>;
   /** Adds an entry (a rejected request; tests); evicts the oldest of the same status when its list is full. */
   add(entry: HistoryEntry, rawBody?: Buffer): Promise<void>;
   get(id: string): Promise<HistoryEntry | undefined>;
@@ -106,3 +114,13 @@ export function toWebhookEvent(entry: HistoryEntry, rawBody: Buffer | undefined)
 }
 
 export const DAY_MS = 86_400_000;
+
+/**
+ * What the entry already holding an id means for a new accepted entry with that id (`accept`): none, `free`;
+ * an accepted entry of the same scheme, the same event (`duplicate`: its keys expired); anything else (another
+ * scheme's event, a rejected request), `taken`: the new entry is stored under a fresh id. Shared by the backends.
+ */
+export function idHolderVerdict(holder: { readonly status: HistoryStatus; readonly scheme: SchemeName | null } | undefined, scheme: SchemeName | null): 'free' | 'duplicate' | 'taken' {
+  if (holder === undefined) return 'free';
+  return holder.status === 'accepted' && holder.scheme === scheme ? 'duplicate' : 'taken';
+}

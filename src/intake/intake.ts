@@ -4,7 +4,7 @@ import { AppError, storageError } from '../errors';
 import type { HistoryFeed } from '../history/feed';
 import type { RawBodyStore } from '../history/raw-body-cache';
 import { redactHeaders } from '../history/redact';
-import type { HistoryEntry, HistoryStore } from '../history/store';
+import type { HistoryEntry, HistoryStore, ProcessingState } from '../history/store';
 import type { Metrics } from '../metrics/metrics';
 import type { Processor } from '../processing/processor';
 import { replayKeys } from '../signature/replay-keys';
@@ -12,10 +12,13 @@ import type { HeaderBag, SchemeName, SignatureScheme } from '../signature/types'
 import { explainSignatureFailure, type SignatureExplanation } from '../signature/explain';
 import { verifyWebhook } from '../signature/verify';
 import type { ResponseRule } from '../mocking/response-rules';
+import { isoTime } from '../iso-time';
 import { parseBody } from './parse-body';
 
 /** Every accepted entry's verification, shared (read-only): one object fewer per webhook (issue 13). */
 const VERIFIED: HistoryEntry['verification'] = Object.freeze({ ok: true, reason: null });
+/** The processing state of a new event, shared likewise: stores replace it, never change it. */
+const PENDING: ProcessingState = Object.freeze({ state: 'pending' });
 
 /** Characters of a rejected request's body kept in the history: enough to debug, bounded in memory. */
 export const REJECTED_PREVIEW_CHARS = 4096;
@@ -66,6 +69,8 @@ const EXPLAINED = new Set(['signature.mismatch', 'timestamp.out_of_tolerance']);
 /** verify -> classify -> store -> answer; then processing and the raw body for replay. Knows no backend. */
 export function createIntake(deps: IntakeDeps): Intake {
   const { config, history, processor, rawBodies, logger, metrics, now, newId } = deps;
+  const freshId = (): string => newId('evt');
+  const secretsFor = (name: SchemeName): readonly string[] => config.schemeSecrets[name];
 
   function recordRejection(headers: HeaderBag, body: Buffer | undefined, error: AppError, scheme?: SignatureScheme, explanation?: SignatureExplanation): void {
     const identity = scheme?.identify(headers, undefined) ?? {};
@@ -92,22 +97,6 @@ export function createIntake(deps: IntakeDeps): Intake {
     );
   }
 
-  /**
-   * The id the entry is stored under: the sender's, unless an entry of another scheme (or a rejected one) holds
-   * it already; then a fresh `evt_...`, so neither event suppresses the other and the answer's id still finds
-   * this entry (docs/security.md, "Threat model"). The sender's id stays in the entry's headers or payload.
-   */
-  async function entryId(eventId: string | undefined, scheme: SchemeName): Promise<string> {
-    if (eventId === undefined) return newId('evt');
-    let holder: HistoryEntry | undefined;
-    try {
-      holder = await history.get(eventId);
-    } catch (error) {
-      throw storageError(error);
-    }
-    return holder === undefined || (holder.status === 'accepted' && holder.scheme === scheme) ? eventId : newId('evt');
-  }
-
   function refuse(headers: HeaderBag, body: Buffer, error: AppError, scheme: SignatureScheme | undefined, explanation?: SignatureExplanation): never {
     recordRejection(headers, body, error, scheme, explanation);
     throw error;
@@ -118,7 +107,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     // An out-of-tolerance timestamp is worth HMACs only when it may be in milliseconds (13 digits and more).
     const maybeMs = code !== 'timestamp.out_of_tolerance' || /\d{13}/.test(Object.values(headers).join(' '));
     if (!scheme || !EXPLAINED.has(code) || !maybeMs) return [new AppError(401, code, message)];
-    const explanation = explainSignatureFailure(scheme, headers, body, { secretsFor: (name) => config.schemeSecrets[name], nowSeconds: Math.floor(nowMs / 1000) });
+    const explanation = explainSignatureFailure(scheme, headers, body, { secretsFor, nowSeconds: Math.floor(nowMs / 1000) });
     if (code !== 'signature.mismatch' && !explanation.hint) return [new AppError(401, code, message)];
     const hint = explanation.hint ? ` Likely cause: ${explanation.hint}` : '';
     const detail = code === 'signature.mismatch' ? ` Signed content: ${explanation.signedContent}.${hint} Fingerprints of the configured secrets are in the history entry.` : hint;
@@ -128,7 +117,7 @@ export function createIntake(deps: IntakeDeps): Intake {
   async function receive(headers: HeaderBag, body: Buffer, chooseResponse?: (eventType: string | null) => ResponseRule | undefined): Promise<IntakeAnswer> {
     const nowMs = now();
     const { scheme, result } = verifyWebhook(headers, body, {
-      secretsFor: (name) => config.schemeSecrets[name],
+      secretsFor,
       nowSeconds: Math.floor(nowMs / 1000),
       toleranceSeconds: config.signatureToleranceSeconds,
     });
@@ -148,7 +137,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     const identity = scheme!.identify(headers, parsed.json);
     // From what was signed and the scheme's own id namespace, never from the header's spelling (issue 11).
     const keys = replayKeys(scheme!.name, result, identity);
-    let id = await entryId(identity.eventId, scheme!.name);
+    // The sender's id; the store takes a fresh one instead when another scheme's entry (or a rejected one)
+    // holds it, in the same atomic step as the duplicate check (history/store.ts `accept`).
+    const senderId = identity.eventId ?? newId('evt');
     const eventType = identity.eventType ?? null;
     // Stored `done` at once when no handler would do anything and nobody watches the stream; then nothing is
     // queued (processor.ts).
@@ -156,9 +147,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     // Chosen before the entry is written, so the entry says which rule answered; duplicates (a sender's
     // retries) are answered by rules too, which is what testing retries needs.
     const rule = chooseResponse?.(eventType);
-    let entry: HistoryEntry = {
-      id,
-      receivedAt: new Date(nowMs).toISOString(),
+    const entry: HistoryEntry = {
+      id: senderId,
+      receivedAt: isoTime(nowMs),
       eventType,
       scheme: scheme!.name,
       status: 'accepted',
@@ -167,21 +158,15 @@ export function createIntake(deps: IntakeDeps): Intake {
       payload: parsed.payload,
       sizeBytes: body.length,
       duplicates: 0,
-      processing: doneAtOnce ?? { state: 'pending' },
-      ...(rule && { response: { ruleId: rule.id, status: rule.status } }),
+      processing: doneAtOnce ?? PENDING,
+      // Always present (undefined serializes to nothing): one object shape, no spread (issue 13).
+      response: rule && { ruleId: rule.id, status: rule.status },
     };
     // One atomic step: the duplicate check, the entry and its keys. A store that cannot be read or written
     // answers 503 storage.unavailable: the sender retries later, and nothing of the event is kept.
     let outcome;
     try {
-      outcome = await history.accept(entry, body, keys, nowMs);
-      // The store also takes an accepted entry holding this id for the original. Another scheme's entry that
-      // took the id after `entryId` looked (two requests at once) is not: store this one under a fresh id.
-      if (!outcome.stored && outcome.duplicateOf === id && identity.eventId === id && (await history.get(id))?.scheme !== entry.scheme) {
-        id = newId('evt');
-        entry = { ...entry, id };
-        outcome = await history.accept(entry, body, keys, nowMs);
-      }
+      outcome = await history.accept(entry, body, keys, nowMs, freshId);
     } catch (error) {
       throw storageError(error);
     }
@@ -190,6 +175,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       logger.info({ eventId: outcome.duplicateOf, eventType, scheme: entry.scheme, outcome: 'duplicate' }, 'webhook duplicate');
       return { id: outcome.duplicateOf, duplicate: true, rule };
     }
+    const id = outcome.id;
     rawBodies.set(id, body);
     metrics.received(entry.scheme, 'accepted');
     logger.info({ eventId: id, eventType, scheme: entry.scheme, outcome: 'accepted', sizeBytes: body.length }, 'webhook received');

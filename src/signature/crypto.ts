@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { HeaderBag, VerifyResult } from './types';
 
@@ -8,12 +9,36 @@ export function hmacSha256(key: string | Buffer, ...parts: (string | Buffer)[]):
   return hmac.digest();
 }
 
+/** `crypto.hash`, from Node 20.12 on (package.json allows any Node 20). */
+const oneShotHash: typeof nodeCrypto.hash | undefined = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
+
+/** Signed content up to this size is hashed in one call from a reused buffer (see signedContentDigest). */
+const SCRATCH_BYTES = 64 * 1024;
+let scratch: Buffer | undefined;
+
 /**
  * SHA-256 (hex) of the exact bytes a signature covers: what the replay keys are made of (replay-keys.ts). It
  * names the signed content whatever the header says: every valid signature of a request (one per secret
  * during a rotation) covers the same content, so one key stands for all of them.
+ *
+ * The same digest of the same bytes, computed the cheap way (issue 13): Node's one-shot `crypto.hash` skips the
+ * Hash object, 0.79 against 1.32 µs per 1 KB body; content in several parts (`<timestamp>.` and the body) is
+ * first copied into one buffer kept for the purpose (a copy of 1 KB costs far less than the object), which
+ * is still 0.6 to 0.8 × the streaming hash. Larger content, or a Node without `crypto.hash`, streams.
  */
 export function signedContentDigest(...parts: (string | Buffer)[]): string {
+  if (oneShotHash !== undefined) {
+    if (parts.length === 1) return oneShotHash('sha256', parts[0]!, 'hex');
+    let length = 0;
+    for (const part of parts) length += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+    if (length <= SCRATCH_BYTES) {
+      const buffer = (scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES));
+      let at = 0;
+      // UTF-8, as Hash#update encodes a string.
+      for (const part of parts) at += typeof part === 'string' ? buffer.write(part, at, 'utf8') : part.copy(buffer, at);
+      return oneShotHash('sha256', buffer.subarray(0, at), 'hex');
+    }
+  }
   const hash = createHash('sha256');
   for (const part of parts) hash.update(part);
   return hash.digest('hex');

@@ -125,6 +125,31 @@ describe('an id the signature does not cover', () => {
   });
 });
 
+describe('an id sent by two schemes at the same moment', () => {
+  it.each([
+    ['native', 'github'],
+    ['github', 'stripe'],
+  ] as const)('stores both the %s and the %s event, each under an id its answer finds', async (first, second) => {
+    const { app, clock } = appWithClock();
+    const bodies = { [first]: JSON.stringify({ id: 'evt_race', type: 'x', from: first }), [second]: JSON.stringify({ id: 'evt_race', type: 'x', from: second }) };
+    const sign = (scheme: typeof first | typeof second) =>
+      referenceHeaders(scheme, bodies[scheme]!, { secret: TEST_SCHEME_SECRETS[scheme], nowMs: clock.now(), id: 'evt_race', event: 'x' });
+
+    // Both in flight together: one store call each decides duplicate / own id / fresh id (history/store.ts).
+    const answers = await Promise.all([receive(app, bodies[first]!, sign(first)), receive(app, bodies[second]!, sign(second))]);
+
+    expect(answers.map((a) => [a.status, a.body.duplicate])).toEqual([
+      [200, false],
+      [200, false],
+    ]);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(2);
+    expect(answers.map((a) => a.body.id)).toContain('evt_race');
+    for (const [i, scheme] of [first, second].entries()) {
+      expect((await request(app).get(`/webhook/history/${answers[i]!.body.id}`)).body).toMatchObject({ scheme, payload: { from: scheme } });
+    }
+  });
+});
+
 describe('replayKeys', () => {
   it('names the signed content and the scheme-scoped id, never a signature value', () => {
     const keys = replayKeys('github', { ok: true, signedContent: 'abc' }, { eventId: 'd-1' });

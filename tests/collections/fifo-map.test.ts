@@ -53,4 +53,27 @@ describe('FifoMap', () => {
     expect(map.size).toBe(0);
     expect(map.oldest()).toBeUndefined();
   });
+
+  it('inserts a key known to be absent with setAbsent as the newest, in order with set', () => {
+    const map = new FifoMap<string, number>();
+    map.setAbsent('a', 1);
+    map.set('b', 2);
+    map.setAbsent('c', 3);
+    map.set('a', 4); // set again: the earlier record is skipped when it reaches the front
+    map.delete('b');
+
+    expect(map.get('c')).toBe(3);
+    expect(map.shift()).toEqual(['c', 3]);
+    expect(map.shift()).toEqual(['a', 4]);
+    expect(map.shift()).toBeUndefined();
+  });
+
+  it('finds the oldest live entry after clear() and reuse', () => {
+    const map = new FifoMap<string, number>();
+    map.set('a', 1);
+    map.clear();
+    map.setAbsent('a', 2);
+    expect(map.oldest()).toEqual(['a', 2]);
+    expect(map.size).toBe(1);
+  });
 });

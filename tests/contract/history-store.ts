@@ -37,11 +37,21 @@ export function historyEntry(id: string, overrides: Partial<HistoryEntry> = {}):
 
 const ids = (entries: readonly HistoryEntry[]): string[] => entries.map((e) => e.id);
 
+/** The `freshId` of `accept`: evt_fresh1, evt_fresh2, ... per store under test. */
+const freshIds = (): (() => string) => {
+  let n = 0;
+  return () => `evt_fresh${(n += 1)}`;
+};
+
 /** The history contract, run against every backend. `makeStore` returns a fresh, empty store. */
 export function describeHistoryStore(name: string, makeStore: (options: HistoryStoreOptions) => SweepingHistoryStore, cleanup: () => void | Promise<void> = () => undefined): void {
   describe(`HistoryStore contract: ${name}`, () => {
     afterEach(cleanup);
     const fresh = (options: Partial<HistoryStoreOptions> = {}): SweepingHistoryStore => makeStore({ limit: 100, rejectedLimit: 100, ...options });
+    let freshId = freshIds();
+    beforeEach(() => {
+      freshId = freshIds();
+    });
 
     it('returns an added entry by id, equal to what was added', async () => {
       const store = fresh();
@@ -234,8 +244,8 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
 
     it('accepts an entry with its keys, and answers a later one under any of those keys as a duplicate of it', async () => {
       const store = fresh();
-      expect(await store.accept(historyEntry('evt_1'), Buffer.from('{"n":1}'), ['id:evt_1', 'sig:abc'], T0)).toEqual({ stored: true });
-      const again = await store.accept(historyEntry('evt_other'), Buffer.from('{"n":1}'), ['id:evt_other', 'sig:abc'], T0 + 1000);
+      expect(await store.accept(historyEntry('evt_1'), Buffer.from('{"n":1}'), ['id:evt_1', 'sig:abc'], T0, freshId)).toEqual({ stored: true, id: 'evt_1' });
+      const again = await store.accept(historyEntry('evt_other'), Buffer.from('{"n":1}'), ['id:evt_other', 'sig:abc'], T0 + 1000, freshId);
       expect(again).toEqual({ stored: false, duplicateOf: 'evt_1', update: { id: 'evt_1', duplicates: 1, processing: { state: 'pending' } } });
       expect(await store.get('evt_other')).toBeUndefined();
       expect((await store.get('evt_1'))!.duplicates).toBe(1);
@@ -244,35 +254,76 @@ export function describeHistoryStore(name: string, makeStore: (options: HistoryS
 
     it('answers an id already accepted as a duplicate even once its keys have expired', async () => {
       const store = fresh();
-      await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:evt_1'], T0);
-      const later = await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:evt_1'], T0 + 400 * 86_400_000);
+      await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:evt_1'], T0, freshId);
+      const later = await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:evt_1'], T0 + 400 * 86_400_000, freshId);
       expect(later).toMatchObject({ stored: false, duplicateOf: 'evt_1' });
       expect(await store.counts()).toEqual({ accepted: 1, rejected: 0 });
     });
 
     it('stores an event again once its keys have expired and its entry is gone', async () => {
       const store = fresh({ limit: 1 });
-      await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['sig:abc'], T0);
-      await store.accept(historyEntry('evt_2'), Buffer.from('{}'), ['sig:def'], T0); // evicts evt_1
+      await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['sig:abc'], T0, freshId);
+      await store.accept(historyEntry('evt_2'), Buffer.from('{}'), ['sig:def'], T0, freshId); // evicts evt_1
       await store.enforceLimits?.();
-      expect(await store.accept(historyEntry('evt_3'), Buffer.from('{}'), ['sig:abc'], T0 + 400 * 86_400_000)).toEqual({ stored: true });
+      expect(await store.accept(historyEntry('evt_3'), Buffer.from('{}'), ['sig:abc'], T0 + 400 * 86_400_000, freshId)).toEqual({ stored: true, id: 'evt_3' });
     });
 
     it('stores one of two concurrent accepts with a key in common, and answers the other as its duplicate', async () => {
       const store = fresh();
       const [first, second] = await Promise.all([
-        store.accept(historyEntry('evt_a'), Buffer.from('{}'), ['id:same'], T0),
-        store.accept(historyEntry('evt_b'), Buffer.from('{}'), ['id:same'], T0),
+        store.accept(historyEntry('evt_a'), Buffer.from('{}'), ['id:same'], T0, freshId),
+        store.accept(historyEntry('evt_b'), Buffer.from('{}'), ['id:same'], T0, freshId),
       ]);
-      expect(first).toEqual({ stored: true });
+      expect(first).toEqual({ stored: true, id: 'evt_a' });
       expect(second).toMatchObject({ stored: false, duplicateOf: 'evt_a' });
       expect(ids((await store.list({ limit: 10 })).items)).toEqual(['evt_a']);
     });
 
-    it('does not take a rejected entry with the same id for an earlier event', async () => {
+    it('does not take a rejected entry with the same id for an earlier event: stores under a fresh id, and keeps the rejected one', async () => {
       const store = fresh();
       await store.add(historyEntry('evt_1', { status: 'rejected' }));
-      expect(await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:evt_1'], T0)).toEqual({ stored: true });
+      expect(await store.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:evt_1'], T0, freshId)).toEqual({ stored: true, id: 'evt_fresh1' });
+      expect((await store.get('evt_1'))?.status).toBe('rejected');
+      expect(await store.get('evt_fresh1')).toMatchObject({ id: 'evt_fresh1', status: 'accepted' });
+    });
+
+    it('stores an event whose id another scheme\'s event holds under a fresh id, and keys it to that id', async () => {
+      const store = fresh();
+      await store.accept(historyEntry('evt_1', { scheme: 'github', payload: 'first' }), Buffer.from('{}'), ['github:id:evt_1'], T0, freshId);
+      const second = await store.accept(historyEntry('evt_1', { scheme: 'native', payload: 'second' }), Buffer.from('{"n":2}'), ['native:id:evt_1'], T0, freshId);
+      expect(second).toEqual({ stored: true, id: 'evt_fresh1' });
+      expect(await store.get('evt_1')).toMatchObject({ scheme: 'github', payload: 'first', duplicates: 0 });
+      expect(await store.get('evt_fresh1')).toMatchObject({ id: 'evt_fresh1', scheme: 'native', payload: 'second' });
+      // The second event's own retry is a duplicate of its own entry, not of the first.
+      const retry = await store.accept(historyEntry('evt_1', { scheme: 'native' }), Buffer.from('{"n":2}'), ['native:id:evt_1'], T0 + 1000, freshId);
+      expect(retry).toMatchObject({ stored: false, duplicateOf: 'evt_fresh1' });
+      expect((await store.pendingProcessing()).map((e) => [e.id, e.rawBody.toString()])).toEqual([
+        ['evt_1', '{}'],
+        ['evt_fresh1', '{"n":2}'],
+      ]);
+    });
+
+    it('answers the same scheme\'s accepted entry holding the id as the earlier event, never renaming it', async () => {
+      const store = fresh();
+      await store.accept(historyEntry('evt_1', { scheme: 'stripe' }), Buffer.from('{}'), ['stripe:id:evt_1'], T0, freshId);
+      // Its keys forgotten (another key set): the id alone says it is the same event.
+      const later = await store.accept(historyEntry('evt_1', { scheme: 'stripe' }), Buffer.from('{}'), ['stripe:signed:other'], T0, freshId);
+      expect(later).toMatchObject({ stored: false, duplicateOf: 'evt_1' });
+      expect(await store.counts()).toEqual({ accepted: 1, rejected: 0 });
+    });
+
+    it('stores both of two concurrent accepts of one id from two schemes, under two ids', async () => {
+      const store = fresh();
+      const outcomes = await Promise.all([
+        store.accept(historyEntry('evt_same', { scheme: 'native', payload: 'n' }), Buffer.from('{}'), ['native:id:evt_same'], T0, freshId),
+        store.accept(historyEntry('evt_same', { scheme: 'github', payload: 'g' }), Buffer.from('{}'), ['github:id:evt_same'], T0, freshId),
+      ]);
+      expect(outcomes.map((o) => o.stored)).toEqual([true, true]);
+      const storedIds = outcomes.map((o) => (o.stored ? o.id : ''));
+      expect([...storedIds].sort()).toEqual(['evt_fresh1', 'evt_same']);
+      const entries = await Promise.all(storedIds.map((id) => store.get(id)));
+      expect(entries.map((e) => e?.payload).sort()).toEqual(['g', 'n']);
+      expect(await store.counts()).toEqual({ accepted: 2, rejected: 0 });
     });
 
     it('filters by a prefix ending in .*, and by a plain value exactly', async () => {

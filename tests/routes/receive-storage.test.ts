@@ -51,7 +51,7 @@ describe('POST /webhook/receive when storage fails', () => {
     const clock = fakeClock();
     /** Dedupe keys that cannot be read, like a disk that fails. */
     class UnreadableKeys extends MemoryDedupeStore {
-      override find(): string | undefined {
+      override check(): never {
         throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
       }
     }

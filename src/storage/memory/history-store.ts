@@ -1,9 +1,9 @@
 import { Deque } from '../../collections/deque';
 import { entryWeight, eventTypeFilter, matchesEventType } from '../../history/query';
-import { DAY_MS, toWebhookEvent, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
+import { DAY_MS, idHolderVerdict, toWebhookEvent, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
 import { pageBefore } from '../../paging';
 import type { WebhookEvent } from '../../processing/registry';
-import { MemoryDedupeStore } from './dedupe-store';
+import { MemoryDedupeStore, NO_KEY_HELD } from './dedupe-store';
 
 interface Slot {
   /** Insertion order across both lists: sorts newest first and is the page cursor. */
@@ -113,9 +113,6 @@ export interface MemoryHistoryOptions {
 /** Keys of a store built without its storage's dedupe store (unit tests): the configuration's defaults. */
 const STANDALONE_DEDUPE = { ttlSeconds: 86_400, maxEntries: 100_000 };
 
-/** Resolved once and shared: the in-memory receive path allocates no promise for a stored event. */
-const STORED: Promise<AcceptOutcome> = Promise.resolve({ stored: true });
-
 /**
  * The default history: bounded in memory, O(1) insert and eviction, lost on restart. Its promises are
  * resolved at once; the synchronous methods (`insert`, `find`, ...) are what `accept` composes atomically.
@@ -137,13 +134,16 @@ export class MemoryHistoryStore implements HistoryStore {
     this.lists = { accepted: new BoundedList(options.limit, options.maxBytes), rejected: new BoundedList(options.rejectedLimit) };
   }
 
-  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number): Promise<AcceptOutcome> {
+  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number, freshId: () => string): Promise<AcceptOutcome> {
     try {
-      const seen = this.keys.find(keys, nowMs) ?? (this.byId.get(entry.id)?.entry.status === 'accepted' ? entry.id : undefined);
-      if (seen !== undefined) return Promise.resolve({ stored: false, duplicateOf: seen, update: this.countDuplicate(seen) });
-      this.insert(entry, rawBody);
-      this.keys.keep(keys, entry.id, nowMs);
-      return STORED;
+      const held = this.keys.check(keys, nowMs);
+      if (typeof held === 'string') return Promise.resolve({ stored: false, duplicateOf: held, update: this.countDuplicate(held) });
+      const verdict = idHolderVerdict(this.byId.get(entry.id)?.entry, entry.scheme);
+      if (verdict === 'duplicate') return Promise.resolve({ stored: false, duplicateOf: entry.id, update: this.countDuplicate(entry.id) });
+      const stored = verdict === 'free' ? entry : { ...entry, id: freshId() };
+      this.insert(stored, rawBody);
+      this.keys.keep(keys, stored.id, nowMs, held === NO_KEY_HELD);
+      return Promise.resolve({ stored: true, id: stored.id });
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { entryWeight, eventTypeFilter } from '../../history/query';
-import { DAY_MS, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStore, type ProcessingState } from '../../history/store';
+import { DAY_MS, idHolderVerdict, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
 import { pageBefore } from '../../paging';
 import type { WebhookEvent } from '../../processing/registry';
+import type { SchemeName } from '../../signature/types';
 import type { PgBatch, Tx } from './batch';
 import { PgDedupeStore, uniqueKeys } from './dedupe-store';
 import type { ProcessingLeases } from './leases';
@@ -24,8 +25,6 @@ export interface PgHistoryOptions {
   readonly leases: ProcessingLeases;
 }
 
-const STORED: AcceptOutcome = { stored: true };
-
 /**
  * The history in PostgreSQL, shared by every instance: same contract as the memory and SQLite stores, except
  * that the limits (`HISTORY_LIMIT`, `REJECTED_HISTORY_LIMIT`, `HISTORY_MAX_BYTES`) are enforced by
@@ -44,17 +43,18 @@ export class PgHistoryStore implements HistoryStore {
     this.retentionMs = (options.retentionDays ?? 0) * DAY_MS;
   }
 
-  async accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number): Promise<AcceptOutcome> {
+  async accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number, freshId: () => string): Promise<AcceptOutcome> {
     const stored = uniqueKeys(keys);
     const token = randomUUID();
     const outcome = await this.batch.commit(async (tx): Promise<AcceptOutcome> => {
+      let current = entry;
       for (let tries = 1; ; tries += 1) {
         // One statement: the keys (ON CONFLICT decides who was first, waiting for a concurrent holder's COMMIT
         // or ROLLBACK), then the entry and its job only if every key was claimed.
-        const { seq, claimed } = await this.insertRow(tx, entry, rawBody, token, { keys: stored, nowMs });
+        const { seq, claimed } = await this.insertRow(tx, current, rawBody, token, { keys: stored, nowMs });
         if (seq !== undefined) {
           tx.changed('r', seq);
-          return STORED;
+          return { stored: true, id: current.id };
         }
         // Not stored: give back the keys this statement did claim (this unit's own undo, without a savepoint).
         if (claimed.length > 0) await tx.query('DELETE FROM dedupe_keys WHERE key = ANY($1::bytea[])', [claimed]);
@@ -62,16 +62,19 @@ export class PgHistoryStore implements HistoryStore {
           const seen = await PgDedupeStore.find(tx, stored, nowMs);
           if (seen !== undefined) return { stored: false, duplicateOf: seen, update: await this.countDuplicate(tx, seen) };
         } else {
-          // Every key claimed, but the id is taken: by an accepted entry (a duplicate whose keys expired), or by a
-          // rejected one, which an accepted event replaces.
-          const { rowCount } = await tx.query("DELETE FROM history WHERE id = $1 AND status = 'rejected'", [entry.id]);
-          if (rowCount !== 1) return { stored: false, duplicateOf: entry.id, update: await this.countDuplicate(tx, entry.id) };
+          // Every key claimed, but the id is taken: by this event (an accepted entry of the same scheme whose
+          // keys expired), or by another scheme's event or a rejected request (possibly committed by another
+          // instance a moment ago): then this event takes a fresh id. Rare, so not in the one statement.
+          const { rows } = await tx.query<{ status: HistoryStatus; scheme: SchemeName | null }>("SELECT status, entry::json->>'scheme' AS scheme FROM history WHERE id = $1", [current.id]);
+          const verdict = idHolderVerdict(rows[0], current.scheme);
+          if (verdict === 'duplicate') return { stored: false, duplicateOf: current.id, update: await this.countDuplicate(tx, current.id) };
+          if (verdict === 'taken') current = { ...current, id: freshId() };
         }
-        // A holder's key was swept between two statements, or a rejected entry gave way: claim again.
-        if (tries >= 3) throw new Error('a dedupe key changed hands three times while it was checked');
+        // A holder's key was swept between two statements, the id's holder went, or the id changed: claim again.
+        if (tries >= 3) throw new Error('a dedupe key or an id changed hands three times while it was checked');
       }
     });
-    if (outcome.stored && entry.processing?.state === 'pending') this.options.leases.hold(entry.id, token);
+    if (outcome.stored && entry.processing?.state === 'pending') this.options.leases.hold(outcome.id, token);
     return outcome;
   }
 

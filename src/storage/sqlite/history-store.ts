@@ -1,8 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { entryWeight, eventTypeFilter } from '../../history/query';
-import { DAY_MS, toWebhookEvent, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
+import { DAY_MS, idHolderVerdict, toWebhookEvent, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
 import { pageBefore } from '../../paging';
 import type { WebhookEvent } from '../../processing/registry';
+import type { SchemeName } from '../../signature/types';
 import { SqliteDedupeStore } from './dedupe-store';
 import { directWrites, type Writes } from './group-commit';
 
@@ -30,8 +31,6 @@ const STATUSES: readonly HistoryStatus[] = ['accepted', 'rejected'];
 /** Keys of a store built without its storage's dedupe store (contract tests): the configuration's defaults. */
 const STANDALONE_DEDUPE = { ttlSeconds: 86_400, maxEntries: 100_000 };
 
-const STORED: AcceptOutcome = { stored: true };
-
 function toEntry(row: Row): HistoryEntry {
   const entry = JSON.parse(row.entry) as HistoryEntry;
   entry.duplicates = row.duplicates;
@@ -58,7 +57,7 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly statements: {
     insert: Statement;
     insertPending: Statement;
-    statusOf: Statement;
+    holderOf: Statement;
     remove: Statement;
     evictOldest: Statement;
     trimTo: Statement;
@@ -109,7 +108,7 @@ export class SqliteHistoryStore implements HistoryStore {
          VALUES (@id, @status, @eventType, @receivedAtMs, @entry, @duplicates, @processing, @weight)`,
       ),
       insertPending: db.prepare('INSERT INTO history_pending (seq, raw_body) VALUES (?, ?)'),
-      statusOf: db.prepare('SELECT status FROM history WHERE id = ?').pluck(),
+      holderOf: db.prepare("SELECT status, json_extract(entry, '$.scheme') AS scheme FROM history WHERE id = ?"),
       remove: db.prepare('DELETE FROM history WHERE id = ? RETURNING status, weight'),
       evictOldest: db.prepare('DELETE FROM history WHERE seq = (SELECT seq FROM history WHERE status = ? ORDER BY seq LIMIT 1) RETURNING weight').pluck(),
       trimTo: db.prepare('DELETE FROM history WHERE status = ? AND seq <= (SELECT seq FROM history WHERE status = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
@@ -140,15 +139,19 @@ export class SqliteHistoryStore implements HistoryStore {
     if (this.bytes > this.maxBytes) this.writes.now(() => this.evict('accepted', { ...this.sizes, bytes: this.bytes }));
   }
 
-  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number): Promise<AcceptOutcome> {
-    // One unit of the group commit: the check reads the open batch's rows too, so a duplicate of an event
-    // written in this turn is found, and its answer waits for that same COMMIT.
+  accept(entry: HistoryEntry, rawBody: Buffer, keys: readonly string[], nowMs: number, freshId: () => string): Promise<AcceptOutcome> {
+    // One unit of the group commit: the checks read the open batch's rows too, so a duplicate of an event
+    // written in this turn is found (and its answer waits for that same COMMIT), and so is an id another
+    // scheme's event took in this turn.
     return this.writes.commit((): AcceptOutcome => {
-      const seen = this.keys.find(keys, nowMs) ?? (this.statements.statusOf.get(entry.id) === 'accepted' ? entry.id : undefined);
+      const seen = this.keys.find(keys, nowMs);
       if (seen !== undefined) return { stored: false, duplicateOf: seen, update: this.countDuplicate(seen) };
-      this.insert(entry, rawBody);
-      this.keys.keep(keys, entry.id, nowMs);
-      return STORED;
+      const verdict = idHolderVerdict(this.statements.holderOf.get(entry.id) as { status: HistoryStatus; scheme: SchemeName | null } | undefined, entry.scheme);
+      if (verdict === 'duplicate') return { stored: false, duplicateOf: entry.id, update: this.countDuplicate(entry.id) };
+      const stored = verdict === 'free' ? entry : { ...entry, id: freshId() };
+      this.insert(stored, rawBody);
+      this.keys.keep(keys, stored.id, nowMs);
+      return { stored: true, id: stored.id };
     });
   }
 

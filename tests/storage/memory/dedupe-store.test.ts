@@ -1,4 +1,4 @@
-import { MemoryDedupeStore } from '../../../src/storage/memory/dedupe-store';
+import { MemoryDedupeStore, NO_KEY_HELD } from '../../../src/storage/memory/dedupe-store';
 
 const T0 = 1_000_000;
 
@@ -56,5 +56,19 @@ describe('MemoryDedupeStore', () => {
     expect(await store.lookup(['id:a'], T0 + 3000)).toBe('a');
     expect(await store.lookup(['id:b'], T0 + 3000)).toBeUndefined();
     expect(await store.lookup(['id:a'], T0 + 61_000)).toBe('a');
+  });
+
+  it('tells a key never held from one held but expired, and keeps the insertion order either way', () => {
+    const store = new MemoryDedupeStore({ ttlSeconds: 60, maxEntries: 3 });
+    expect(store.check(['id:a', 'sig:a'], T0)).toBe(NO_KEY_HELD);
+    store.keep(['id:a', 'sig:a'], 'a', T0, true);
+    expect(store.check(['id:a'], T0 + 59_999)).toBe('a');
+    expect(store.check(['id:a', 'id:new'], T0 + 60_000)).toBeUndefined(); // held, expired
+    // A key listed twice with the promise that none is held: stored once, shifted once.
+    store.keep(['id:b', 'id:b'], 'b', T0 + 1, true);
+    store.keep(['id:c', 'id:d'], 'c', T0 + 2, true);
+    expect(store.find(['id:b'], T0 + 2)).toBe('b');
+    expect(store.find(['id:a', 'sig:a'], T0 + 2)).toBeUndefined(); // the oldest, gone past maxEntries
+    expect(store.find(['id:c'], T0 + 2)).toBe('c');
   });
 });

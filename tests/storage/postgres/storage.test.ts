@@ -11,6 +11,8 @@ import { describePostgres, startTestPostgres, type TestPostgres } from '../../he
 import { nativeHeaders } from '../../helpers/sign';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
+/** The id `accept` stores an event under when another scheme's entry holds its own (none in these tests). */
+const freshId = (): string => 'evt_fresh';
 
 /** Polls `check` every 50 ms until it returns a value, bounded by `timeoutMs`. */
 async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
@@ -48,7 +50,7 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
     const url = await server.createDatabase();
     const [a, b] = [await instance(url), await instance(url)];
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).history.accept(historyEntry(`evt_try${i}`), Buffer.from('{}'), ['id:native:evt_same', 'sig:same'], T0)),
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).history.accept(historyEntry(`evt_try${i}`), Buffer.from('{}'), ['id:native:evt_same', 'sig:same'], T0, freshId)),
     );
     const stored = outcomes.flatMap((o, i) => (o.stored ? [`evt_try${i}`] : []));
     expect(stored).toHaveLength(1);
@@ -57,11 +59,27 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
     expect((await b.history.get(stored[0]!))!.duplicates).toBe(19);
   });
 
+  it('stores both of one id sent to two instances at once by two schemes, the second under a fresh id', async () => {
+    const url = await server.createDatabase();
+    const [a, b] = [await instance(url), await instance(url)];
+    const outcomes = await Promise.all([
+      a.history.accept(historyEntry('evt_both', { scheme: 'native', payload: 'n' }), Buffer.from('{}'), ['native:id:evt_both'], T0, () => 'evt_fresh_a'),
+      b.history.accept(historyEntry('evt_both', { scheme: 'github', payload: 'g' }), Buffer.from('{}'), ['github:id:evt_both'], T0, () => 'evt_fresh_b'),
+    ]);
+    expect(outcomes.every((o) => o.stored)).toBe(true);
+    const ids = outcomes.map((o) => (o.stored ? o.id : ''));
+    expect(ids).toContain('evt_both');
+    expect(ids.filter((id) => id !== 'evt_both')).toHaveLength(1);
+    const entries = await Promise.all(ids.map((id) => a.history.get(id)));
+    expect(entries.map((e) => e?.payload)).toEqual(['n', 'g']);
+    expect(await a.history.counts()).toEqual({ accepted: 2, rejected: 0 });
+  });
+
   it('hands an event to another instance once the first stops renewing its lease, and records only the new holder\'s outcome', async () => {
     const url = await server.createDatabase();
     const a = await instance(url, {}, { leaseMs: 300 });
     const b = await instance(url, {}, { leaseMs: 300 });
-    await a.history.accept(historyEntry('evt_1'), Buffer.from('{"n":1}'), ['id:native:evt_1'], T0);
+    await a.history.accept(historyEntry('evt_1'), Buffer.from('{"n":1}'), ['id:native:evt_1'], T0, freshId);
     expect(await b.leases.claim(b.pool)).toEqual([]); // held by a
 
     // a "dies": it renews nothing; b takes the event over once the lease has expired.
@@ -80,7 +98,7 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
     const url = await server.createDatabase();
     const a = await instance(url, {}, { leaseMs: 300 });
     const b = await instance(url, {}, { leaseMs: 300 });
-    await a.history.accept(historyEntry('evt_1'), Buffer.from('{"n":1}'), ['id:native:evt_1'], T0);
+    await a.history.accept(historyEntry('evt_1'), Buffer.from('{"n":1}'), ['id:native:evt_1'], T0, freshId);
     const handled: string[] = [];
     const registry = new HandlerRegistry().onAny((event) => {
       handled.push(`${event.id} ${event.rawBody.toString()}`);
@@ -101,7 +119,7 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
     // take a 1.2 s stall of this process.
     const a = await instance(url, {}, { leaseMs: 1500 });
     const b = await instance(url, {}, { leaseMs: 1500 });
-    await a.history.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:native:evt_1'], T0);
+    await a.history.accept(historyEntry('evt_1'), Buffer.from('{}'), ['id:native:evt_1'], T0, freshId);
     for (let i = 0; i < 12; i += 1) {
       expect(await a.leases.renew(a.pool)).toBe(1);
       expect(await b.leases.claim(b.pool)).toEqual([]);
@@ -118,10 +136,10 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
     stops.push(a.startMaintenance({ now: () => T0, logger: memoryLogger().logger, feed }));
     await eventually(async () => (a.follower?.listening ? true : undefined));
 
-    await a.history.accept(historyEntry('evt_a'), Buffer.from('{}'), ['id:native:evt_a'], T0);
-    await b.history.accept(historyEntry('evt_b', { payload: { from: 'b' } }), Buffer.from('{}'), ['id:native:evt_b'], T0);
+    await a.history.accept(historyEntry('evt_a'), Buffer.from('{}'), ['id:native:evt_a'], T0, freshId);
+    await b.history.accept(historyEntry('evt_b', { payload: { from: 'b' } }), Buffer.from('{}'), ['id:native:evt_b'], T0, freshId);
     await b.history.add(historyEntry('rej_b', { status: 'rejected' }));
-    await b.history.accept(historyEntry('evt_b2'), Buffer.from('{}'), ['id:native:evt_b'], T0);
+    await b.history.accept(historyEntry('evt_b2'), Buffer.from('{}'), ['id:native:evt_b'], T0, freshId);
     await b.history.setProcessing('evt_b', { state: 'done', durationMs: 1 });
     await eventually(async () => (seen.length >= 4 ? true : undefined));
     await a.follower!.idle();
@@ -155,7 +173,7 @@ describePostgres('PostgreSQL storage: instances sharing one database', () => {
     }
     await eventually(async () => (a.follower!.listening ? true : undefined), 30_000);
     await eventually(async () => ((await b.health()).ok ? true : undefined));
-    await b.history.accept(historyEntry('evt_after'), Buffer.from('{}'), ['id:native:evt_after'], T0);
+    await b.history.accept(historyEntry('evt_after'), Buffer.from('{}'), ['id:native:evt_after'], T0, freshId);
     await eventually(async () => (seen.length > 0 ? true : undefined));
     expect(seen).toEqual(['received evt_after']);
   }, 60_000);

@@ -13,6 +13,8 @@ import { testConfig } from '../../helpers/deps';
 import { openPoisonedDatabase, POISON_COMMIT, POISON_WRITE } from '../../helpers/poisoned-db';
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
+/** The id `accept` stores an event under when another scheme's entry holds its own (none in these tests). */
+const freshId = (): string => 'evt_fresh';
 
 let dir: string;
 let path: string;
@@ -29,7 +31,7 @@ afterEach(() => {
 
 /** The receive path's unit: the entry and its dedupe key, accepted as one. */
 function receive(id: string, eventType = 'user.created'): Promise<AcceptOutcome> {
-  return storage.history.accept(historyEntry(id, { eventType }), Buffer.from('{}'), [`id:${id}`], T0);
+  return storage.history.accept(historyEntry(id, { eventType }), Buffer.from('{}'), [`id:${id}`], T0, freshId);
 }
 
 /** Ids in the history as another connection sees them: only what is committed. */
@@ -77,7 +79,7 @@ describe('Group commit on SQLite', () => {
     });
     await Promise.resolve();
     expect(answered).toBe(false);
-    expect(await original).toEqual({ stored: true });
+    expect(await original).toEqual({ stored: true, id: 'evt_a' });
     expect(await duplicate).toEqual({ stored: false, duplicateOf: 'evt_a', update: { id: 'evt_a', duplicates: 1, processing: { state: 'pending' } } });
     expect(committedIds()).toEqual(['evt_a']);
   });
