@@ -25,7 +25,7 @@ import { createStorage } from './storage/create-storage';
 import { EndpointService } from './endpoints/endpoint-service';
 import type { EndpointStore } from './endpoints/endpoint-store';
 import { RecoveryJobs } from './endpoints/recovery';
-import { signingSecrets, type RandomBytes } from './endpoints/secrets';
+import { endpointLookup, type RandomBytes } from './endpoints/secrets';
 import type { Storage } from './storage/storage';
 
 /** Everything the app needs, passed in: tests swap any part for a fake. */
@@ -168,8 +168,9 @@ export function createDeps(config: Config, logger: Logger, overrides: DepsOverri
         config: config.send,
         newId,
         secretsFor: (scheme) => config.schemeSecrets[scheme],
-        // Read at every attempt: a rotation signs with both secrets at once, and drops the old after the grace.
-        endpointSecrets: async (endpointId) => signingSecrets(await endpointStore.secrets(endpointId), now()),
+        // Read at every attempt: a PATCH of the URL, headers or scheme holds from the next attempt on (a retry, a
+        // recovery), and a rotation signs with both secrets at once and drops the old after the grace.
+        endpointTarget: endpointLookup(endpointStore, now),
         // A fan-out's deliveries are written by the endpoint store with their event, past the observed store.
         onAdopted: announce,
         metrics,

@@ -70,7 +70,8 @@ export async function publishEvent(options: FanOutOptions, input: EventInput): P
           payload: input.payload,
           scheme: endpoint.scheme,
           eventId,
-          headers: Object.keys(endpoint.headers).length > 0 ? endpoint.headers : undefined,
+          // Not the endpoint's headers (they may hold credentials): each attempt reads them, its URL and its scheme
+          // from the endpoint as it is then (sender/delivery-target.ts). The URL and scheme here are the record's.
           source: { kind: 'endpoint', endpointId: endpoint.id, appId: endpoint.appId },
           retrySchedule: endpoint.retrySchedule,
           maxAttempts: endpoint.retrySchedule === 'svix' ? SVIX_MAX_ATTEMPTS : undefined,

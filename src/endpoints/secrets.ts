@@ -1,5 +1,7 @@
+import type { Now } from '../clock';
+import type { EndpointLookup } from '../sender/delivery-target';
 import type { SendScheme } from '../sender/sign-headers';
-import type { EndpointSecrets } from './endpoint-store';
+import type { EndpointSecrets, EndpointStore } from './endpoint-store';
 
 /** Random bytes for a new secret; `crypto.randomBytes` in the server, a fake in tests. */
 export type RandomBytes = (size: number) => Buffer;
@@ -25,4 +27,17 @@ export function signingSecrets(secrets: EndpointSecrets | undefined, nowMs: numb
   if (!secrets) return [];
   const inGrace = secrets.previous !== null && secrets.previousUntilMs !== null && nowMs < secrets.previousUntilMs;
   return inGrace ? [secrets.current, secrets.previous!] : [secrets.current];
+}
+
+/**
+ * What the sender reads at each attempt of an endpoint's delivery: the endpoint's URL, extra headers and
+ * scheme as they are now, and the secrets that sign now. Undefined once the endpoint is deleted. Read afresh
+ * every time (nothing cached), so a PATCH made on any instance sharing the store holds from the next attempt.
+ */
+export function endpointLookup(store: Pick<EndpointStore, 'get' | 'secrets'>, now: Now): EndpointLookup {
+  return async (endpointId) => {
+    const [endpoint, secrets] = await Promise.all([store.get(endpointId), store.secrets(endpointId)]);
+    if (!endpoint || !secrets) return undefined;
+    return { url: endpoint.url, scheme: endpoint.scheme, headers: endpoint.headers, secrets: signingSecrets(secrets, now()) };
+  };
 }

@@ -2,7 +2,8 @@ import type { Now } from '../clock';
 import { attemptOutcome, type Metrics } from '../metrics/metrics';
 import { DestinationForbiddenError } from '../security/destination';
 import { USER_AGENT } from '../version';
-import type { Attempt, DeliveryContent, DeliveryRecord } from './delivery-store';
+import type { Attempt, DeliveryRecord } from './delivery-store';
+import type { AttemptTarget } from './delivery-target';
 import type { AttemptResult } from './retry-policy';
 import { signatureHeaders } from './sign-headers';
 import type { Transport } from './transport';
@@ -12,9 +13,8 @@ export interface AttemptInput {
   readonly now: Now;
   readonly metrics: Pick<Metrics, 'attempt'>;
   readonly record: DeliveryRecord;
-  readonly content: DeliveryContent;
-  /** The secrets this attempt signs with (one signature each). */
-  readonly secrets: readonly string[];
+  /** Where this attempt goes, its headers, body and the secrets it signs with (delivery-target.ts). */
+  readonly target: AttemptTarget;
   /** `number` and `series` of the attempt record. */
   readonly number: number;
   readonly series: number;
@@ -60,24 +60,32 @@ function errorMessage(error: unknown): string {
  * answer kept). Never throws: a network error or a timeout is an outcome.
  */
 export async function attemptDelivery(input: AttemptInput): Promise<AttemptOutcome> {
-  const { transport, now, metrics, record, content } = input;
+  const { transport, now, metrics, record, target } = input;
   const startedMs = now();
-  const base = { number: input.number, series: input.series, startedAt: new Date(startedMs).toISOString() };
+  // The URL on every attempt: an endpoint delivery goes where its endpoint points at that moment. The scheme
+  // only when it is not the delivery's own (the endpoint's scheme was changed since the event was posted).
+  const base = {
+    number: input.number,
+    series: input.series,
+    startedAt: new Date(startedMs).toISOString(),
+    url: target.url,
+    ...(target.scheme !== record.scheme ? { scheme: target.scheme } : {}),
+  };
   const headers = {
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
-    ...content.headers,
+    ...target.headers,
     ...signatureHeaders({
-      scheme: record.scheme,
+      scheme: target.scheme,
       eventId: record.eventId,
       eventType: record.eventType,
-      body: content.body,
-      secrets: input.secrets,
+      body: target.body,
+      secrets: target.secrets,
       timestampSeconds: Math.floor(startedMs / 1000),
     }),
   };
   try {
-    const response = await transport(record.url, { headers, body: content.body, timeoutMs: record.timeoutMs });
+    const response = await transport(target.url, { headers, body: target.body, timeoutMs: record.timeoutMs });
     const durationMs = now() - startedMs;
     metrics.attempt(attemptOutcome(response.status), durationMs);
     return {

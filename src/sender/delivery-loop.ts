@@ -4,6 +4,7 @@ import type { SendConfig } from '../config';
 import type { Metrics } from '../metrics/metrics';
 import { attemptDelivery } from './attempt';
 import { currentSeries, dueMs, type DeliveryContent, type DeliveryRecord, type DeliveryStore } from './delivery-store';
+import { attemptTarget, type EndpointLookup } from './delivery-target';
 import { decide } from './retry-policy';
 import type { SendScheme } from './sign-headers';
 import { afterAttempt, finished, interrupted } from './transitions';
@@ -31,8 +32,8 @@ export interface DeliveryLoopOptions {
   readonly instanceId: () => string;
   /** The secrets of a scheme, which a delivery without a per-request secret signs with; read at each attempt. */
   readonly secretsFor: (scheme: SendScheme) => readonly string[];
-  /** The current secrets of an endpoint (source `endpoint`), read at each attempt; empty when it is gone. */
-  readonly endpointSecrets?: (endpointId: string) => Promise<readonly string[]>;
+  /** The endpoint of a delivery with source `endpoint` (URL, headers, scheme, secrets), read at each attempt. */
+  readonly endpointTarget?: EndpointLookup;
   readonly metrics: Pick<Metrics, 'attempt' | 'delivery'>;
   /** After every write of a record by the loop. */
   readonly onChange: (record: DeliveryRecord) => void;
@@ -215,26 +216,17 @@ export class DeliveryLoop {
     const series = currentSeries(record);
     const made = record.attempts.reduce((n, a) => (a.series === series ? n + 1 : n), 0);
     if (made >= record.maxAttempts) return this.record(finished(record, 'failed', `no attempts left (${record.maxAttempts} made)`, now()), token);
-    let secrets: readonly string[];
+    let target;
     try {
-      secrets = await this.secretsOf(record, content);
+      target = await attemptTarget(record, content, this.options);
     } catch (error) {
-      logger.error({ deliveryId: record.id, err: error }, 'could not read the secrets of a delivery');
-      return this.record(finished(record, 'failed', 'could not read the endpoint secrets', now()), token);
+      logger.error({ deliveryId: record.id, err: error }, 'could not read the endpoint of a delivery');
+      return this.record(finished(record, 'failed', 'could not read the endpoint', now()), token);
     }
-    if (secrets.length === 0) return this.record(finished(record, 'failed', 'the endpoint was deleted', now()), token);
+    if ('failure' in target) return this.record(finished(record, 'failed', target.failure, now()), token);
     let outcome;
     try {
-      outcome = await attemptDelivery({
-        transport: this.options.transport,
-        now,
-        metrics,
-        record,
-        content,
-        secrets,
-        number: record.attempts.length + 1,
-        series,
-      });
+      outcome = await attemptDelivery({ transport: this.options.transport, now, metrics, record, target, number: record.attempts.length + 1, series });
     } catch (error) {
       // Not expected (the attempt catches its own errors): never leave the delivery claimed and silent.
       logger.error({ deliveryId: record.id, err: error }, 'delivery attempt failed');
@@ -261,19 +253,6 @@ export class DeliveryLoop {
     if (forbidden) next = { ...next, error: 'destination forbidden; not retried' };
     if (next.status === 'pending' && this.stopped) next = interrupted(next, nowMs);
     return this.record(next, token);
-  }
-
-  /** A per-request secret, else the endpoint's (for a fan-out), else the scheme's configured ones. */
-  private async secretsOf(record: DeliveryRecord, content: DeliveryContent): Promise<readonly string[]> {
-    if (content.secret !== undefined) return [content.secret];
-    const endpointId = record.source?.kind === 'endpoint' ? record.source.endpointId : undefined;
-    if (endpointId !== undefined) return this.options.endpointSecrets ? this.options.endpointSecrets(endpointId) : [];
-    return this.signingSecrets(record.scheme, content.signAll);
-  }
-
-  private signingSecrets(scheme: SendScheme, signAll: boolean): readonly string[] {
-    const configured = this.options.secretsFor(scheme);
-    return signAll ? configured : configured.slice(0, 1);
   }
 
   /** Writes the outcome if the claim still holds, then tells who listens. */

@@ -12,7 +12,11 @@ export interface DeliverySource {
   readonly kind: 'send' | 'replay' | 'forward' | 'endpoint';
   /** The history entry a replay or a forward re-sends. */
   readonly historyId?: string;
-  /** The endpoint an event was fanned out to: its secrets sign each attempt (read at the attempt, for rotation). */
+  /**
+   * The endpoint an event was fanned out to: each attempt goes to its URL, with its extra headers, in its
+   * scheme, signed with its secrets, all read at the attempt (delivery-target.ts), so a PATCH or a rotation
+   * holds from the next attempt on, retries and recoveries included.
+   */
   readonly endpointId?: string;
   /** The customer (appId) the endpoint belongs to. */
   readonly appId?: string;
@@ -25,6 +29,10 @@ export interface Attempt {
   readonly series: number;
   /** ISO 8601. */
   readonly startedAt: string;
+  /** Where this attempt went (for an endpoint delivery, its endpoint's URL then). Absent on older records. */
+  readonly url?: string;
+  /** The scheme it was signed in, when not the delivery's `scheme` (its endpoint's scheme was changed). */
+  readonly scheme?: SendScheme;
   readonly durationMs: number;
   readonly statusCode?: number;
   /** Network error or timeout, when no response came. */
@@ -87,7 +95,10 @@ export interface DeliveryContent {
   readonly secret?: string;
   /** Sign with every configured secret (one signature each) rather than the first only. */
   readonly signAll: boolean;
-  /** Extra headers sent on every attempt (lower-case names); see `SendRequest.headers`. */
+  /**
+   * Extra headers sent on every attempt (lower-case names); see `SendRequest.headers`. Never an endpoint's:
+   * those may hold credentials, and are read from the endpoint at each attempt instead.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /**
    * A per-request secret was given but cannot be recovered (it was sealed under a `WEBHOOK_SECRET` no longer

@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, storageError } from '../errors';
 import { noMetrics, type Metrics } from '../metrics/metrics';
 import { currentSeries, type DeliveryRecord, type DeliveryStore } from './delivery-store';
 import { DeliveryLoop, SECRET_UNAVAILABLE } from './delivery-loop';
+import type { EndpointLookup } from './delivery-target';
 import { newDelivery, type NewDelivery, type SendRequest } from './envelope';
 import { newSeries } from './transitions';
 import type { FetchLike } from '../security/guarded-fetch';
@@ -35,10 +36,11 @@ export interface SenderOptions {
    */
   readonly secretsFor: (scheme: SendScheme) => readonly string[];
   /**
-   * The secrets of the endpoint a delivery was fanned out to (source `endpoint`), read at each attempt so a
-   * rotation takes effect at once; empty when the endpoint is gone (the delivery then fails).
+   * The endpoint a delivery was fanned out to (source `endpoint`): its URL, extra headers, scheme and signing
+   * secrets, read at each attempt so a PATCH or a rotation holds at once; undefined when the endpoint was
+   * deleted (the delivery then fails). See delivery-target.ts.
    */
-  readonly endpointSecrets?: (endpointId: string) => Promise<readonly string[]>;
+  readonly endpointTarget?: EndpointLookup;
   /** Counts attempts and deliveries; none when absent. */
   readonly metrics?: Pick<Metrics, 'attempt' | 'delivery'>;
   /**

@@ -189,7 +189,9 @@ export function describeDeliveryStore(
         const content = { body: bytes, secret: 'per-request', signAll: true };
         const record = deliveryRecord('w1', { eventType: 'commande.payée ✓', url: 'http://127.0.0.1:9/hook?q=é' });
         await store.create(record, content, { token: 'first', leaseUntilMs: T0 + 60_000 });
-        const waiting: DeliveryRecord = { ...record, attempts: [{ ...attempt(1, 503), responseBody: 'occupé' }], nextAttemptAt: new Date(T0 + 5000).toISOString() };
+        // An attempt names where it went and, when its endpoint's scheme was changed, the scheme it was signed in.
+        const sent = { ...attempt(1, 503), responseBody: 'occupé', url: 'https://b.example/new?q=é', scheme: 'standard' as const };
+        const waiting: DeliveryRecord = { ...record, attempts: [sent], nextAttemptAt: new Date(T0 + 5000).toISOString() };
         expect(await store.complete(waiting, 'first')).toBe(true);
         await store.create(deliveryRecord('w2', { eventType: 'commande.payée ✓', attempts: [attempt(1)] }), { body: body('{"n":2}'), signAll: false });
 

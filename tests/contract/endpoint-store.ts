@@ -1,5 +1,6 @@
 import { ValidationError } from '../../src/errors';
 import type { Endpoint, EndpointStore, EventRecord } from '../../src/endpoints/endpoint-store';
+import { endpointLookup } from '../../src/endpoints/secrets';
 import type { DeliveryStore } from '../../src/sender/delivery-store';
 import { newDelivery, type NewDelivery } from '../../src/sender/envelope';
 
@@ -38,7 +39,10 @@ const event = (appId: string, eventId: string, deliveries: [string, string][], a
   deliveries: deliveries.map(([deliveryId, endpointId]) => ({ deliveryId, endpointId })),
 });
 
-/** The deliveries a fan-out would store for `e`, one per planned delivery, with an endpoint's extra header. */
+/**
+ * The deliveries a fan-out would store for `e`, one per planned delivery: without the endpoint's extra headers,
+ * which each attempt reads from the endpoint (they may hold credentials, and must not outlive a PATCH).
+ */
 export const outboxOf = (e: EventRecord): NewDelivery[] =>
   e.deliveries.map(({ deliveryId, endpointId }) =>
     newDelivery(
@@ -47,7 +51,6 @@ export const outboxOf = (e: EventRecord): NewDelivery[] =>
         eventType: e.eventType,
         payload: { invoice: 7 },
         scheme: 'native',
-        headers: { 'x-tenant': e.appId },
         source: { kind: 'endpoint', endpointId, appId: e.appId },
       },
       { id: deliveryId, eventId: e.eventId },
@@ -146,7 +149,18 @@ export function describeEndpointStore(name: string, makeStores: () => EndpointSt
       const [claimed] = await deliveries.claimDue({ nowMs: T0, limit: 10, token: 't', leaseMarginMs: 1000 });
       expect(claimed!.record.id).toBe('dlv_1');
       expect(JSON.parse(claimed!.content!.body.toString())).toEqual({ invoice: 7 });
-      expect(claimed!.content!.headers).toEqual({ 'x-tenant': 'default' });
+      expect(claimed!.content!.headers).toBeUndefined();
+    });
+
+    it('gives the next read an endpoint as a PATCH left it, which is what each attempt of its deliveries reads', async () => {
+      await store.create(endpoint('ep_1', { headers: { authorization: 'Bearer old-token' } }), 's1');
+      const lookup = endpointLookup(store, () => T0);
+      expect(await lookup('ep_1')).toEqual({ url: 'https://ep_1.example/hooks', scheme: 'native', headers: { authorization: 'Bearer old-token' }, secrets: ['s1'] });
+      await store.update(endpoint('ep_1', { url: 'https://b.example/new', scheme: 'standard', headers: { authorization: 'Bearer new-token' } }));
+      await store.rotate('ep_1', 's2', T0 + 1);
+      expect(await lookup('ep_1')).toEqual({ url: 'https://b.example/new', scheme: 'standard', headers: { authorization: 'Bearer new-token' }, secrets: ['s2', 's1'] });
+      await store.delete('ep_1');
+      expect(await lookup('ep_1')).toBeUndefined();
     });
 
     it('keeps no event, index or delivery when one of its deliveries cannot be stored, and a retried post stores them all', async () => {

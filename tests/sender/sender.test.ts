@@ -200,9 +200,9 @@ describe('createSender: the delivery record', () => {
     expect(record.nextAttemptAt).toBeNull();
     expect(record.createdAt).toBe(new Date(created).toISOString());
     expect(record.attempts).toEqual([
-      { number: 1, series: 1, startedAt: new Date(created).toISOString(), durationMs: 40, error: 'fetch failed: ECONNRESET' },
-      { number: 2, series: 1, startedAt: new Date(created + 40 + 1000).toISOString(), durationMs: 15, statusCode: 503, responseBody: 'busy' },
-      { number: 3, series: 1, startedAt: new Date(created + 40 + 1000 + 15 + 2000).toISOString(), durationMs: 5, statusCode: 200, responseBody: '{"ok":true}' },
+      { number: 1, series: 1, startedAt: new Date(created).toISOString(), url: URL_, durationMs: 40, error: 'fetch failed: ECONNRESET' },
+      { number: 2, series: 1, startedAt: new Date(created + 40 + 1000).toISOString(), url: URL_, durationMs: 15, statusCode: 503, responseBody: 'busy' },
+      { number: 3, series: 1, startedAt: new Date(created + 40 + 1000 + 15 + 2000).toISOString(), url: URL_, durationMs: 5, statusCode: 200, responseBody: '{"ok":true}' },
     ]);
     expect(record).toMatchObject({ url: URL_, eventType: 'user.created', scheme: 'native', maxAttempts: 5, timeoutMs: 10_000 });
   });
