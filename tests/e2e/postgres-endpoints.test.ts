@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventually } from '../helpers/async';
 import { TEST_SECRET } from '../helpers/deps';
 import { nativeVerifies, standardVerifies } from '../helpers/endpoints';
 import { describePostgres, startTestPostgres, type TestPostgres } from '../helpers/postgres';
@@ -10,7 +11,6 @@ import { freePort, killSpawned, spawnServer, type SpawnedServer } from '../helpe
 // instances"): endpoints, secrets, rotations and disabling made on one instance hold for the other's events and
 // deliveries, whichever instance claims them, and survive a restart.
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A receiver on 127.0.0.1 that keeps every request it gets, as the `FetchCall` the verifying helpers take. */
 async function startSink(): Promise<{ url: string; calls: FetchCall[]; status: { value: number }; close(): Promise<void> }> {
@@ -38,17 +38,6 @@ async function startSink(): Promise<{ url: string; calls: FetchCall[]; status: {
         server.close(() => resolve());
       }),
   };
-}
-
-/** Polls `check` every 100 ms until it returns a value, bounded by `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
 }
 
 // The answers' JSON comes in several shapes, each read by the assertions that follow.

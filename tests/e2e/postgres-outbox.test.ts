@@ -2,13 +2,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describePostgres, startTestPostgres, type TestPostgres } from '../helpers/postgres';
 import { freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+import { eventually } from '../helpers/async';
 import { TEST_SECRET } from '../helpers/deps';
 
 // The delivery outbox on one PostgreSQL database shared by real server processes (docs/scaling.md): each
 // delivery attempted by one instance at a time, retries due in the table and claimed by whichever instance
 // polls first, a dead instance's waiting deliveries finished by the other.
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Attempt = { number: number; series: number; statusCode?: number; error?: string };
 type Delivery = { id: string; eventId: string; status: string; attempts: Attempt[] };
@@ -36,17 +36,6 @@ async function startSink(answer: (eventId: string, seen: number) => number): Pro
         server.close(() => resolve());
       }),
   };
-}
-
-/** Polls `check` every 100 ms until it returns a value, bounded by `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
 }
 
 /** Every delivery an instance lists with `status`, page after page. */

@@ -21,3 +21,17 @@ export async function until(condition: () => boolean, maxTurns = 10_000): Promis
   }
   throw new Error(`condition still false after ${maxTurns} event-loop turns`);
 }
+
+/**
+ * Polls `check` every `intervalMs` until it returns a value, failing after `timeoutMs`: for what another
+ * process (a spawned server, PostgreSQL) does in its own time, where counting event-loop turns cannot work.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition', intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

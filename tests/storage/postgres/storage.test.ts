@@ -6,6 +6,7 @@ import { HandlerRegistry } from '../../../src/processing/registry';
 import { openPostgres } from '../../../src/storage/postgres/database';
 import { MAINTENANCE_LOCK_KEY, PostgresStorage, type PostgresStorageOptions } from '../../../src/storage/postgres/storage';
 import { historyEntry } from '../../contract/history-store';
+import { eventually } from '../../helpers/async';
 import { fakeClock, makeDeps, memoryLogger, testConfig } from '../../helpers/deps';
 import { describePostgres, startTestPostgres, type TestPostgres } from '../../helpers/postgres';
 import { nativeHeaders } from '../../helpers/sign';
@@ -13,17 +14,6 @@ import { nativeHeaders } from '../../helpers/sign';
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 /** The id `accept` stores an event under when another scheme's entry holds its own (none in these tests). */
 const freshId = (): string => 'evt_fresh';
-
-/** Polls `check` every 50 ms until it returns a value, bounded by `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describePostgres('PostgreSQL storage: instances sharing one database', () => {
   let server: TestPostgres;
