@@ -11,6 +11,7 @@ import type { FetchLike } from '../../src/sender/sender';
 import { openPostgres } from '../../src/storage/postgres/database';
 import { PostgresStorage } from '../../src/storage/postgres/storage';
 import { expectError } from '../helpers/app';
+import { eventually } from '../helpers/async';
 import { fakeClock, makeDeps, testConfig } from '../helpers/deps';
 import { nativeVerifies, standardVerifies } from '../helpers/endpoints';
 import { describePostgres, startTestPostgres, type TestPostgres } from '../helpers/postgres';
@@ -131,15 +132,6 @@ async function harness(backend: Backend, pg: TestPostgres | undefined, env: Reco
 const asText = (row: Record<string, unknown>): string =>
   JSON.stringify(Object.fromEntries(Object.entries(row).map(([name, value]) => [name, Buffer.isBuffer(value) ? value.toString('latin1') : value])));
 
-/** Real time, bounded: for an attempt to reach the fake receiver through a database's round trips. */
-async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 function editedEndpointSuite(backend: Backend, pg: () => TestPostgres | undefined): void {
   let h!: Harness;
   let open: Harness | undefined;
@@ -197,7 +189,7 @@ function editedEndpointSuite(backend: Backend, pg: () => TestPostgres | undefine
     const { id, secret } = await setUp({ secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}` });
     const answer = h.holdOldUrl(503);
     const deliveryId = await post();
-    await eventually(() => h.calls.length === 1);
+    await eventually(async () => (h.calls.length === 1 ? true : undefined), 10_000, 'the first attempt', 5);
     expect(h.calls[0]!.headers.get('x-webhook-signature')).toMatch(/^sha256=/);
 
     // Attempt 1 is on its way to the old URL; the endpoint moves before its answer (a retry) comes back.
@@ -223,7 +215,7 @@ function editedEndpointSuite(backend: Backend, pg: () => TestPostgres | undefine
     const { id } = await setUp();
     const answer = h.holdOldUrl(503);
     const deliveryId = await post();
-    await eventually(() => h.calls.length === 1);
+    await eventually(async () => (h.calls.length === 1 ? true : undefined), 10_000, 'the first attempt', 5);
     expect((await request(h.app).delete(`/webhook/endpoints/${id}`)).status).toBe(204);
     answer();
     const ended = await h.deps.sender.settled(deliveryId);
