@@ -179,7 +179,7 @@ export async function start(
       : 'WEBHOOK_SECRET is not set. Generated a secret for this run only:';
     process.stderr.write(
       `\nWARNING: ${lasting}\n\n  ${config.secrets[0]}\n\n` +
-        'Set WEBHOOK_SECRET (in .env or the environment) to keep one across restarts. NODE_ENV=production refuses to start without it.\n\n',
+        `${keeps ? 'Set WEBHOOK_SECRET (in .env or the environment) to choose your own.' : 'Set WEBHOOK_SECRET (in .env or the environment) to keep one across restarts.'} NODE_ENV=production refuses to start without it.\n\n`,
     );
   }
   // For tests and callers in this process: an address that is certainly this machine, without a trailing slash.

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { start, ListenError, type RunningServer } from '../../src/server';
 import { memoryLogger } from '../helpers/deps';
@@ -66,9 +68,32 @@ describe('start-up messages', () => {
         const secret = /Generated a secret for this run only:\n\n {2}(\S+)/.exec(stderr())?.[1];
         expect(secret).toMatch(/^whsec_/);
         expect(stdout()).not.toContain(secret);
+        expect(stderr()).toContain('to keep one across restarts');
       } finally {
         child.kill('SIGTERM');
         await exited(child, 30_000);
+      }
+    },
+    SPAWN_TEST_MS,
+  );
+
+  it(
+    'says a generated secret kept in the store lasts across restarts, without telling to set one for that',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'startup-kept-'));
+      const port = await freePort();
+      const { child, stdout, stderr } = spawnServerProcess({ PORT: String(port), LOG_LEVEL: 'info', STORE: 'sqlite', SQLITE_PATH: join(dir, 'kept.db') });
+      try {
+        const deadline = Date.now() + 60_000;
+        const ready = (): boolean => stderr().includes(BANNER) && stdout().includes('"msg":"listening"');
+        while (!ready() && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(stderr()).toMatch(/kept in the store \(STORE=sqlite\), the same after a restart:\n\n {2}whsec_/);
+        expect(stderr()).toContain('to choose your own');
+        expect(stderr()).not.toContain('to keep one across restarts');
+      } finally {
+        child.kill('SIGTERM');
+        await exited(child, 30_000);
+        rmSync(dir, { recursive: true, force: true });
       }
     },
     SPAWN_TEST_MS,
