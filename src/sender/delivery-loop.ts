@@ -5,9 +5,9 @@ import type { Metrics } from '../metrics/metrics';
 import { attemptDelivery } from './attempt';
 import { currentSeries, dueMs, type DeliveryContent, type DeliveryRecord, type DeliveryStore } from './delivery-store';
 import { attemptTarget, type EndpointLookup } from './delivery-target';
-import { decide } from './retry-policy';
+import { backoffDelayMs, decide } from './retry-policy';
 import type { SendScheme } from './sign-headers';
-import { afterAttempt, finished, interrupted } from './transitions';
+import { afterAttempt, finished, interrupted, postponed } from './transitions';
 import type { Transport } from './transport';
 
 /**
@@ -220,8 +220,10 @@ export class DeliveryLoop {
     try {
       target = await attemptTarget(record, content, this.options);
     } catch (error) {
-      logger.error({ deliveryId: record.id, err: error }, 'could not read the endpoint of a delivery');
-      return this.record(finished(record, 'failed', 'could not read the endpoint', now()), token);
+      // A store that cannot be read now (a database restarting) must not end the delivery: it stays pending,
+      // due again after the first retry delay, and no attempt is counted, since none was made.
+      logger.error({ deliveryId: record.id, err: error }, 'could not read the endpoint of a delivery; trying again later');
+      return this.record(postponed(record, 'could not read the endpoint; trying again', now(), backoffDelayMs(1, config, random)), token);
     }
     if ('failure' in target) return this.record(finished(record, 'failed', target.failure, now()), token);
     let outcome;

@@ -40,3 +40,8 @@ export function interrupted(record: DeliveryRecord, nowMs: number): DeliveryReco
 export function newSeries(record: DeliveryRecord, series: number, nowMs: number): DeliveryRecord {
   return { ...settledMarks(record), status: 'pending', error: null, updatedAt: iso(nowMs), nextAttemptAt: iso(nowMs), series };
 }
+
+/** No attempt could be made (its endpoint could not be read): still pending, due again after `delayMs`, no attempt counted. */
+export function postponed(record: DeliveryRecord, error: string, nowMs: number, delayMs: number): DeliveryRecord {
+  return { ...record, status: 'pending', error, updatedAt: iso(nowMs), nextAttemptAt: iso(nowMs + delayMs) };
+}

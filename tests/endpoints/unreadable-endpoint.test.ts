@@ -1,0 +1,43 @@
+import request from 'supertest';
+import { nativeVerifies, providerApp, type Backend, type ProviderApp } from '../helpers/endpoints';
+
+/**
+ * Every attempt of an endpoint's delivery reads the endpoint (sender/delivery-target.ts). A store that cannot
+ * be read at that moment (a database restarting) must not end the delivery as failed: it waits and tries again,
+ * and no attempt is counted for the one that was never made.
+ */
+describe.each<Backend>(['memory', 'sqlite'])('an endpoint that cannot be read at attempt time (%s)', (backend) => {
+  let p: ProviderApp;
+  // One attempt only: had the unreadable endpoint cost an attempt, or ended the delivery, nothing would arrive.
+  beforeEach(() => {
+    p = providerApp({ backend, env: { SEND_MAX_ATTEMPTS: '1', SEND_BASE_DELAY_MS: '1000', SEND_MAX_DELAY_MS: '1000' } });
+  });
+  afterEach(() => p.close());
+
+  it('keeps the delivery pending and delivers it once the endpoint can be read again', async () => {
+    const { secret } = await p.createEndpoint({ url: 'https://customer.example/hooks' });
+    const store = p.deps.endpointStore;
+    const secrets = store.secrets.bind(store);
+    let failures = 1;
+    store.secrets = async (id) => {
+      if (failures > 0) {
+        failures -= 1;
+        throw new Error('database restarting');
+      }
+      return secrets(id);
+    };
+    const startedMs = p.clock.now();
+    const res = await p.publish({ eventType: 'order.paid', payload: { n: 1 } });
+    expect(res.status).toBe(202);
+    expect(failures).toBe(0); // the lookup did fail once
+
+    const delivery = await request(p.app).get(`/webhook/deliveries/${res.body.deliveries[0].deliveryId}`);
+    expect(delivery.body).toMatchObject({ status: 'delivered', error: null });
+    expect(delivery.body.attempts).toHaveLength(1);
+    // Tried again after the first retry delay (1 s, jitter at 0.5 is none), not at once in a loop.
+    expect(Date.parse(delivery.body.attempts[0].startedAt) - startedMs).toBeGreaterThanOrEqual(1000);
+    expect(p.calls).toHaveLength(1);
+    expect(p.calls[0]!.url).toBe('https://customer.example/hooks');
+    expect(nativeVerifies(secret, p.calls[0]!)).toBe(true);
+  });
+});
