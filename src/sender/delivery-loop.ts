@@ -10,6 +10,9 @@ import type { SendScheme } from './sign-headers';
 import { afterAttempt, finished, interrupted, postponed } from './transitions';
 import type { Transport } from './transport';
 
+/** The shortest wait before a delivery whose endpoint could not be read is tried again. */
+export const POSTPONE_MIN_MS = 1000;
+
 /**
  * How long a claim outlives its attempt's timeout: time to write the outcome. Past it, another worker may take
  * the delivery over (see `Lease`), so it must be longer than any store write takes.
@@ -223,7 +226,10 @@ export class DeliveryLoop {
       // A store that cannot be read now (a database restarting) must not end the delivery: it stays pending,
       // due again after the first retry delay, and no attempt is counted, since none was made.
       logger.error({ deliveryId: record.id, err: error }, 'could not read the endpoint of a delivery; trying again later');
-      return this.record(postponed(record, 'could not read the endpoint; trying again', now(), backoffDelayMs(1, config, random)), token);
+      // At least POSTPONE_MIN_MS: nothing counts postponements, so with SEND_BASE_DELAY_MS=0 a store that stays
+      // unreadable would have the loop spin on this delivery (and log) without pause.
+      const delayMs = Math.max(POSTPONE_MIN_MS, backoffDelayMs(1, config, random));
+      return this.record(postponed(record, 'could not read the endpoint; trying again', now(), delayMs), token);
     }
     if ('failure' in target) return this.record(finished(record, 'failed', target.failure, now()), token);
     let outcome;

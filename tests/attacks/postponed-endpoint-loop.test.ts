@@ -1,0 +1,36 @@
+import request from 'supertest';
+import { providerApp, type ProviderApp } from '../helpers/endpoints';
+
+/**
+ * A delivery whose endpoint cannot be read is postponed, not failed, and no attempt is counted: nothing bounds
+ * how often that repeats. With SEND_BASE_DELAY_MS=0 (a valid setting) the postponement was due at once, so a
+ * store that stays unreadable made the loop spin on one delivery (an error line each turn) without time passing.
+ */
+describe('a delivery postponed because its endpoint cannot be read', () => {
+  let p: ProviderApp;
+  beforeEach(() => {
+    p = providerApp({ backend: 'memory', env: { SEND_MAX_ATTEMPTS: '1', SEND_BASE_DELAY_MS: '0', SEND_MAX_DELAY_MS: '0' } });
+  });
+  afterEach(() => p.close());
+
+  it('waits at least a second between tries, even with SEND_BASE_DELAY_MS=0', async () => {
+    await p.createEndpoint({ url: 'https://customer.example/hooks' });
+    const store = p.deps.endpointStore;
+    const secrets = store.secrets.bind(store);
+    // Bounded, so that the test ends even while the loop spins.
+    let failures = 5;
+    store.secrets = async (id) => {
+      if (failures > 0) {
+        failures -= 1;
+        throw new Error('database restarting');
+      }
+      return secrets(id);
+    };
+    const startedMs = p.clock.now();
+    const res = await p.publish({ eventType: 'order.paid', payload: { n: 1 } });
+    expect(failures).toBe(0);
+    const delivery = await request(p.app).get(`/webhook/deliveries/${res.body.deliveries[0].deliveryId}`);
+    expect(delivery.body).toMatchObject({ status: 'delivered' });
+    expect(Date.parse(delivery.body.attempts[0].startedAt) - startedMs).toBeGreaterThanOrEqual(5 * 1000);
+  });
+});
