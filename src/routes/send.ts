@@ -19,6 +19,17 @@ export const httpUrl = z.string({ error: 'is required (an http or https URL)' })
     }
   },
   { message: 'must be an absolute http or https URL' },
+).refine(
+  // Never sent (attempts go to the origin and path), yet kept and shown in every record: refused, not stored.
+  (value) => {
+    try {
+      const { username, password } = new URL(value);
+      return username === '' && password === '';
+    } catch {
+      return true;
+    }
+  },
+  { message: 'must not hold a user name or password: send credentials in a header (`headers`, e.g. Authorization)' },
 );
 
 const sendBody = z.strictObject(
