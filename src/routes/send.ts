@@ -29,7 +29,7 @@ export const httpUrl = z.string({ error: 'is required (an http or https URL)' })
       return true;
     }
   },
-  { message: 'must not hold a user name or password: send credentials in a header (`headers`, e.g. Authorization)' },
+  { message: 'must not hold a user name or password (never sent; an endpoint takes credentials in its `headers`)' },
 );
 
 const sendBody = z.strictObject(
