@@ -1,8 +1,8 @@
-import { ValidationError } from '../errors';
 import type { Endpoint, Outcome } from './endpoint-store';
 
 /**
- * What every endpoint store does the same way: the counters an outcome moves, and the list cursor.
+ * What every endpoint store does the same way: the counters an outcome moves. (The list cursor is
+ * `pageAfter` in paging.ts, beside the other stores' cursors.)
  */
 
 /**
@@ -13,11 +13,4 @@ export function applyOutcome(endpoint: Endpoint, outcome: Outcome): Endpoint {
   const at = new Date(outcome.atMs).toISOString();
   if (outcome.status === 'delivered') return { ...endpoint, lastSuccessAt: at, failingSince: null, failuresSinceSuccess: 0 };
   return { ...endpoint, lastFailureAt: at, failingSince: endpoint.failingSince ?? at, failuresSinceSuccess: endpoint.failuresSinceSuccess + 1 };
-}
-
-/** The sequence number a page of endpoints starts after: 0 for the first page, else the cursor (oldest first). */
-export function pageAfter(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
-  if (!/^\d{1,15}$/.test(cursor)) throw new ValidationError([{ field: 'cursor', message: 'is not a cursor this server issued' }]);
-  return Number(cursor);
 }

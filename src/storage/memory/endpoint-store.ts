@@ -8,7 +8,8 @@ import type {
   EventRecord,
   Outcome,
 } from '../../endpoints/endpoint-store';
-import { applyOutcome, pageAfter } from '../../endpoints/endpoint-store-shared';
+import { applyOutcome } from '../../endpoints/endpoint-store-shared';
+import { pageAfter } from '../../paging';
 import type { NewDelivery } from '../../sender/envelope';
 import type { MemoryDeliveryStore } from './delivery-store';
 

@@ -9,7 +9,8 @@ import type {
   EventRecord,
   Outcome,
 } from '../../endpoints/endpoint-store';
-import { applyOutcome, pageAfter } from '../../endpoints/endpoint-store-shared';
+import { applyOutcome } from '../../endpoints/endpoint-store-shared';
+import { pageAfter } from '../../paging';
 import type { NewDelivery } from '../../sender/envelope';
 import type { SqliteDeliveryStore } from './delivery-store';
 import { directWrites, type Writes } from './group-commit';
