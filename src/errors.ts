@@ -66,10 +66,10 @@ export function storageError(error: unknown): AppError {
   return error instanceof AppError ? error : new StorageUnavailableError(error);
 }
 
-/** Runs `fn`; any failure that is not already an `AppError` becomes a `StorageUnavailableError`. */
-export function guardStorage<T>(fn: () => T): T {
+/** Awaits `operation`; any failure that is not already an `AppError` becomes a `StorageUnavailableError`. */
+export async function stored<T>(operation: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await operation();
   } catch (error) {
     throw storageError(error);
   }

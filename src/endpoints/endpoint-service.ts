@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
 import type { EndpointsConfig } from '../config';
-import { NotFoundError, storageError } from '../errors';
+import { NotFoundError, stored } from '../errors';
 import type { Metrics } from '../metrics/metrics';
 import type { DestinationPolicy } from '../security/destination';
 import type { DeliveryRecord } from '../sender/delivery-store';
@@ -50,14 +50,6 @@ export interface EndpointStats {
 }
 
 const HOUR_MS = 3_600_000;
-
-async function stored<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw storageError(error);
-  }
-}
 
 /**
  * Endpoints and their secrets: create, change, rotate, stats, and the failure rule applied to each outcome.

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Now } from '../clock';
-import { ConflictError, NotFoundError, storageError } from '../errors';
+import { ConflictError, NotFoundError, storageError, stored } from '../errors';
 import type { Sender } from '../sender/sender';
 import type { EndpointStore } from './endpoint-store';
 import type { JobLease, RecoveryJob, RecoveryJobStore } from './recovery-store';
@@ -83,22 +83,13 @@ export class RecoveryJobs {
     };
     const ids = failed.map((d) => d.deliveryId);
     const lease = this.lease();
-    try {
-      await jobs.create(job, ids, lease);
-    } catch (error) {
-      throw storageError(error);
-    }
+    await stored(() => jobs.create(job, ids, lease));
     this.track(job.id, this.run(job, ids, 0, lease.token));
     return job;
   }
 
   async get(endpointId: string, jobId: string): Promise<RecoveryJob> {
-    let job;
-    try {
-      job = await this.options.jobs.get(jobId);
-    } catch (error) {
-      throw storageError(error);
-    }
+    const job = await stored(() => this.options.jobs.get(jobId));
     if (!job || job.endpointId !== endpointId) throw new NotFoundError(`No recovery job ${JSON.stringify(jobId)} for this endpoint.`);
     return job;
   }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Now, Random, Sleep } from '../clock';
 import type { SendConfig } from '../config';
-import { ConflictError, NotFoundError, storageError } from '../errors';
+import { ConflictError, NotFoundError, stored } from '../errors';
 import { noMetrics, type Metrics } from '../metrics/metrics';
 import { currentSeries, type DeliveryRecord, type DeliveryStore } from './delivery-store';
 import { DeliveryLoop, SECRET_UNAVAILABLE } from './delivery-loop';
@@ -119,14 +119,6 @@ export function createSender(options: SenderOptions): Sender {
 
   function prepare(request: SendRequest): NewDelivery {
     return newDelivery(request, { id: request.id ?? newId('dlv'), eventId: request.eventId ?? newId('evt') }, iso(now()), config);
-  }
-
-  async function stored<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      throw storageError(error);
-    }
   }
 
   return {
