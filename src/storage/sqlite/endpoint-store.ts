@@ -33,7 +33,27 @@ interface SecretRow {
  * with a generated one). Same contract as `MemoryEndpointStore`.
  */
 export class SqliteEndpointStore implements EndpointStore {
-  private readonly s: Record<string, Statement>;
+  private readonly s: Record<
+    | 'insert'
+    | 'get'
+    | 'pageAll'
+    | 'pageApp'
+    | 'update'
+    | 'delete'
+    | 'deleteIndex'
+    | 'secrets'
+    | 'rotate'
+    | 'enabledFor'
+    | 'insertEvent'
+    | 'getEvent'
+    | 'insertIndex'
+    | 'settle'
+    | 'nextSlot'
+    | 'setSlot'
+    | 'window'
+    | 'counts',
+    Statement
+  >;
 
   /** @param outbox the delivery store of the same database: `recordEvent` writes an event's deliveries into it. */
   constructor(
@@ -82,16 +102,16 @@ export class SqliteEndpointStore implements EndpointStore {
   }
 
   async create(endpoint: Endpoint, secret: string): Promise<void> {
-    await this.writes.commit(() => this.s.insert!.run({ ...SqliteEndpointStore.columns(endpoint), secret }));
+    await this.writes.commit(() => this.s.insert.run({ ...SqliteEndpointStore.columns(endpoint), secret }));
   }
 
   async get(id: string): Promise<Endpoint | undefined> {
-    return SqliteEndpointStore.parse(this.s.get!.get(id) as EndpointRow | undefined);
+    return SqliteEndpointStore.parse(this.s.get.get(id) as EndpointRow | undefined);
   }
 
   async list(query: EndpointQuery): Promise<EndpointPage> {
     const params = { after: pageAfter(query.cursor), limit: query.limit + 1, appId: query.appId };
-    const rows = (query.appId === undefined ? this.s.pageAll!.all(params) : this.s.pageApp!.all(params)) as EndpointRow[];
+    const rows = (query.appId === undefined ? this.s.pageAll.all(params) : this.s.pageApp.all(params)) as EndpointRow[];
     const page = rows.slice(0, query.limit);
     return {
       items: page.map((row) => SqliteEndpointStore.parse(row)!),
@@ -100,37 +120,37 @@ export class SqliteEndpointStore implements EndpointStore {
   }
 
   async update(endpoint: Endpoint): Promise<boolean> {
-    return this.writes.commit(() => this.s.update!.run(SqliteEndpointStore.columns(endpoint)).changes > 0);
+    return this.writes.commit(() => this.s.update.run(SqliteEndpointStore.columns(endpoint)).changes > 0);
   }
 
   async delete(id: string): Promise<boolean> {
     return this.writes.commit(() => {
-      this.s.deleteIndex!.run(id);
-      return this.s.delete!.run(id).changes > 0;
+      this.s.deleteIndex.run(id);
+      return this.s.delete.run(id).changes > 0;
     });
   }
 
   async secrets(id: string): Promise<EndpointSecrets | undefined> {
-    const row = this.s.secrets!.get(id) as SecretRow | undefined;
+    const row = this.s.secrets.get(id) as SecretRow | undefined;
     return row === undefined ? undefined : { current: row.secret, previous: row.previousSecret, previousUntilMs: row.previousUntilMs };
   }
 
   async rotate(id: string, secret: string, previousUntilMs: number): Promise<boolean> {
-    return this.writes.commit(() => this.s.rotate!.run({ id, secret, until: previousUntilMs }).changes > 0);
+    return this.writes.commit(() => this.s.rotate.run({ id, secret, until: previousUntilMs }).changes > 0);
   }
 
   async enabledFor(appId: string): Promise<Endpoint[]> {
-    return (this.s.enabledFor!.all(appId) as EndpointRow[]).map((row) => SqliteEndpointStore.parse(row)!);
+    return (this.s.enabledFor.all(appId) as EndpointRow[]).map((row) => SqliteEndpointStore.parse(row)!);
   }
 
   async recordEvent(event: EventRecord, outbox: readonly NewDelivery[]): Promise<{ created: boolean; event: EventRecord }> {
     return this.writes.commit(() => {
       // INSERT ... ON CONFLICT DO NOTHING decides who was first in one statement (no check-then-insert race).
-      if (this.s.insertEvent!.run({ appId: event.appId, eventId: event.eventId, event: JSON.stringify(event) }).changes === 0) {
-        return { created: false, event: JSON.parse(this.s.getEvent!.get(event.appId, event.eventId) as string) as EventRecord };
+      if (this.s.insertEvent.run({ appId: event.appId, eventId: event.eventId, event: JSON.stringify(event) }).changes === 0) {
+        return { created: false, event: JSON.parse(this.s.getEvent.get(event.appId, event.eventId) as string) as EventRecord };
       }
       const createdMs = Date.parse(event.createdAt);
-      for (const planned of event.deliveries) this.s.insertIndex!.run({ ...planned, eventId: event.eventId, createdMs });
+      for (const planned of event.deliveries) this.s.insertIndex.run({ ...planned, eventId: event.eventId, createdMs });
       // In the same unit: a delivery that cannot be stored (its id taken) rolls the event back with it.
       for (const { record, content } of outbox) this.outbox.insert(record, content);
       return { created: true, event };
@@ -138,38 +158,38 @@ export class SqliteEndpointStore implements EndpointStore {
   }
 
   async getEvent(appId: string, eventId: string): Promise<EventRecord | undefined> {
-    const json = this.s.getEvent!.get(appId, eventId) as string | undefined;
+    const json = this.s.getEvent.get(appId, eventId) as string | undefined;
     return json === undefined ? undefined : (JSON.parse(json) as EventRecord);
   }
 
   async recordOutcome(endpointId: string, outcome: Outcome): Promise<Endpoint | undefined> {
     return this.writes.commit(() => {
-      this.s.settle!.run({ endpointId, deliveryId: outcome.deliveryId, status: outcome.status, atMs: outcome.atMs });
-      const current = SqliteEndpointStore.parse(this.s.get!.get(endpointId) as EndpointRow | undefined);
+      this.s.settle.run({ endpointId, deliveryId: outcome.deliveryId, status: outcome.status, atMs: outcome.atMs });
+      const current = SqliteEndpointStore.parse(this.s.get.get(endpointId) as EndpointRow | undefined);
       if (!current) return undefined;
       const next = applyOutcome(current, outcome);
-      this.s.update!.run(SqliteEndpointStore.columns(next));
+      this.s.update.run(SqliteEndpointStore.columns(next));
       return next;
     });
   }
 
   async reserveSlot(endpointId: string, nowMs: number, intervalMs: number): Promise<number> {
     return this.writes.commit(() => {
-      const next = this.s.nextSlot!.get(endpointId) as number | undefined;
+      const next = this.s.nextSlot.get(endpointId) as number | undefined;
       if (next === undefined) return nowMs;
       const dueMs = Math.max(nowMs, next);
-      this.s.setSlot!.run({ id: endpointId, next: dueMs + intervalMs });
+      this.s.setSlot.run({ id: endpointId, next: dueMs + intervalMs });
       return dueMs;
     });
   }
 
   async deliveries(endpointId: string, window: { sinceMs: number; untilMs: number; status?: EndpointDelivery['status'] }): Promise<EndpointDelivery[]> {
-    return this.s.window!.all({ endpointId, sinceMs: window.sinceMs, untilMs: window.untilMs, status: window.status ?? null }) as EndpointDelivery[];
+    return this.s.window.all({ endpointId, sinceMs: window.sinceMs, untilMs: window.untilMs, status: window.status ?? null }) as EndpointDelivery[];
   }
 
   async outcomeCounts(endpointId: string, sinceMs: number): Promise<{ delivered: number; failed: number }> {
     const counts = { delivered: 0, failed: 0 };
-    for (const row of this.s.counts!.all({ endpointId, sinceMs }) as { status: 'delivered' | 'failed'; n: number }[]) counts[row.status] = row.n;
+    for (const row of this.s.counts.all({ endpointId, sinceMs }) as { status: 'delivered' | 'failed'; n: number }[]) counts[row.status] = row.n;
     return counts;
   }
 }
