@@ -10,6 +10,7 @@ import { createDeps, type AppDeps, type DepsOverrides } from './deps';
 import { startEventLoopMonitor } from './health/event-loop';
 import { createLogger, flushLogger, prettyDestination } from './logger';
 import { forwardingNotice } from './sender/forward';
+import { RECOVERY_RESUME_INTERVAL_MS } from './endpoints/recovery';
 import { openStorage } from './storage/create-storage';
 import { StorageOpenError } from './storage/errors';
 import { keepGeneratedSecret } from './storage/kept-secret';
@@ -179,14 +180,14 @@ export async function start(
       : 'WEBHOOK_SECRET is not set. Generated a secret for this run only:';
     process.stderr.write(
       `\nWARNING: ${lasting}\n\n  ${config.secrets[0]}\n\n` +
-        `${keeps ? 'Set WEBHOOK_SECRET (in .env or the environment) to choose your own.' : 'Set WEBHOOK_SECRET (in .env or the environment) to keep one across restarts.'} NODE_ENV=production refuses to start without it.\n\n`,
+        `Set WEBHOOK_SECRET (in .env or the environment) ${keeps ? 'to choose your own' : 'to keep one across restarts'}. NODE_ENV=production refuses to start without it.\n\n`,
     );
   }
   // For tests and callers in this process: an address that is certainly this machine, without a trailing slash.
   const url = where.interfaces === 'all' ? `http://127.0.0.1:${where.port}` : where.url.slice(0, -1);
   await resumePendingWork(deps);
   // Endpoint recovery jobs cut short (a crash here, or another instance's death with PostgreSQL) go on here.
-  const stopResuming = deps.recoveries.startResuming();
+  const stopResuming = deps.recoveries.startResuming(deps.storage.kind === 'postgres' ? RECOVERY_RESUME_INTERVAL_MS : undefined);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

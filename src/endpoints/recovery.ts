@@ -125,8 +125,12 @@ export class RecoveryJobs {
     }
   }
 
-  /** Looks for abandoned jobs now and every `intervalMs` (unref'd); returns the stop function. Called by server.ts. */
-  startResuming(intervalMs = RECOVERY_RESUME_INTERVAL_MS): () => void {
+  /**
+   * Looks for abandoned jobs now and, when `intervalMs` is given, every `intervalMs` (unref'd); returns the stop
+   * function. Called by server.ts: only a store shared by several instances can hold a job whose worker died
+   * while this process runs; with one process, start-up is the only moment one can be found.
+   */
+  startResuming(intervalMs?: number): () => void {
     let busy = false;
     const tick = (): void => {
       if (busy) return;
@@ -136,6 +140,7 @@ export class RecoveryJobs {
         .finally(() => (busy = false));
     };
     tick();
+    if (intervalMs === undefined) return () => undefined;
     const timer = setInterval(tick, intervalMs);
     timer.unref();
     return () => clearInterval(timer);
