@@ -217,25 +217,9 @@ async function historyScenario() {
 
 /** Runs bench/send.js in its own process (its memory figures are its own); its last stdout line is its result. */
 function runSendScript() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'send.js')], {
-      cwd: ROOT,
-      // 5,000 deliveries per round and target: timed on the 2-core machine at load ~20 (2 Dec 2026), 10,000
-      // made the whole bench pass the 8 minutes issue 13 allows. BENCH_SEND_DELIVERIES brings them back.
-      env: { BENCH_SEND_DELIVERIES: '5000', ...process.env, BENCH_ROUNDS: String(SEND_ROUNDS) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (code !== 0) reject(new Error(`bench/send.js exited with ${code ?? signal}`));
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()));
-    });
-  });
+  // 5,000 deliveries per round and target: timed on the 2-core machine at load ~20 (2 Dec 2026), 10,000
+  // made the whole bench pass the 8 minutes issue 13 allows. BENCH_SEND_DELIVERIES brings them back.
+  return childScenario('send.js', { BENCH_SEND_DELIVERIES: process.env.BENCH_SEND_DELIVERIES ?? '5000', BENCH_ROUNDS: String(SEND_ROUNDS) });
 }
 
 async function sendScenario() {
@@ -334,7 +318,8 @@ function childScenario(file, extraEnv = {}) {
     child.once('exit', (code, signal) => {
       if (code !== 0) return reject(new Error(`bench/${file} exited with ${code ?? signal}`));
       const lines = stdout.trim().split('\n');
-      console.log(lines.slice(0, -1).join('\n'));
+      // send.js prints only its result line: nothing to echo then.
+      if (lines.length > 1) console.log(lines.slice(0, -1).join('\n'));
       return resolve(JSON.parse(lines.pop()));
     });
   });
@@ -345,21 +330,7 @@ function childScenario(file, extraEnv = {}) {
  * single-URL send (issue 15). It prints its own table; its last stdout line is its result.
  */
 function fanoutScenario() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'fanout.js')], { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (code !== 0) return reject(new Error(`bench/fanout.js exited with ${code ?? signal}`));
-      const lines = stdout.trim().split('\n');
-      console.log(lines.slice(0, -1).join('\n'));
-      return resolve(JSON.parse(lines.pop()));
-    });
-  });
+  return childScenario('fanout.js');
 }
 
 async function main() {

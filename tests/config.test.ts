@@ -78,6 +78,13 @@ describe('loadConfig', () => {
     expect(problems).toEqual([expect.stringContaining(name)]);
   });
 
+  it('refuses a FORWARD_URL holding a user name or password, without repeating it', () => {
+    const problems = problemsOf({ WEBHOOK_SECRET: 's', FORWARD_URL: 'https://app:hunter2-secret@example.com/hooks' });
+    expect(problems).toEqual([expect.stringMatching(/^FORWARD_URL must not hold a user name or password/)]);
+    expect(problems.join(' ')).not.toContain('hunter2-secret');
+    expect(loadConfig({ WEBHOOK_SECRET: 's', FORWARD_URL: 'https://example.com/hooks' }).forwardUrl).toBe('https://example.com/hooks');
+  });
+
   it('refuses a base delay above the maximum delay', () => {
     expect(problemsOf({ WEBHOOK_SECRET: 's', SEND_BASE_DELAY_MS: '5000', SEND_MAX_DELAY_MS: '1000' })).toEqual([
       expect.stringContaining('SEND_BASE_DELAY_MS'),

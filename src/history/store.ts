@@ -124,3 +124,17 @@ export function idHolderVerdict(holder: { readonly status: HistoryStatus; readon
   if (holder === undefined) return 'free';
   return holder.status === 'accepted' && holder.scheme === scheme ? 'duplicate' : 'taken';
 }
+
+/**
+ * How many of `rows` (newest first, one more than `limit` fetched) a page holds: at most `limit`, stopping
+ * before the row that would pass `maxBytes` (HistoryQuery.maxBytes), always at least one. Shared by the SQL backends.
+ */
+export function pageLength(rows: readonly { readonly weight: number }[], limit: number, maxBytes = Number.POSITIVE_INFINITY): number {
+  let count = 0;
+  let weight = 0;
+  while (count < rows.length && count < limit && (count === 0 || weight + rows[count]!.weight <= maxBytes)) {
+    weight += rows[count]!.weight;
+    count += 1;
+  }
+  return count;
+}

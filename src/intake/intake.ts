@@ -76,7 +76,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     const identity = scheme?.identify(headers, undefined) ?? {};
     const entry: HistoryEntry = {
       id: newId('rej'),
-      receivedAt: new Date(now()).toISOString(),
+      receivedAt: isoTime(now()),
       eventType: identity.eventType ?? null,
       scheme: scheme?.name ?? null,
       status: 'rejected',
@@ -139,7 +139,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     const keys = replayKeys(scheme!.name, result, identity);
     // The sender's id; the store takes a fresh one instead when another scheme's entry (or a rejected one)
     // holds it, in the same atomic step as the duplicate check (history/store.ts `accept`).
-    const senderId = identity.eventId ?? newId('evt');
+    const senderId = identity.eventId ?? freshId();
     const eventType = identity.eventType ?? null;
     // Stored `done` at once when no handler would do anything and nobody watches the stream; then nothing is
     // queued (processor.ts).

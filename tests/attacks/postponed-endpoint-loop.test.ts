@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { providerApp, type ProviderApp } from '../helpers/endpoints';
+import { failSecretReads, providerApp, type ProviderApp } from '../helpers/endpoints';
 
 /**
  * A delivery whose endpoint cannot be read is postponed, not failed, and no attempt is counted: nothing bounds
@@ -15,20 +15,11 @@ describe('a delivery postponed because its endpoint cannot be read', () => {
 
   it('waits at least a second between tries, even with SEND_BASE_DELAY_MS=0', async () => {
     await p.createEndpoint({ url: 'https://customer.example/hooks' });
-    const store = p.deps.endpointStore;
-    const secrets = store.secrets.bind(store);
     // Bounded, so that the test ends even while the loop spins.
-    let failures = 5;
-    store.secrets = async (id) => {
-      if (failures > 0) {
-        failures -= 1;
-        throw new Error('database restarting');
-      }
-      return secrets(id);
-    };
+    const failures = failSecretReads(p.deps.endpointStore, 5);
     const startedMs = p.clock.now();
     const res = await p.publish({ eventType: 'order.paid', payload: { n: 1 } });
-    expect(failures).toBe(0);
+    expect(failures.remaining()).toBe(0);
     const delivery = await request(p.app).get(`/webhook/deliveries/${res.body.deliveries[0].deliveryId}`);
     expect(delivery.body).toMatchObject({ status: 'delivered' });
     expect(Date.parse(delivery.body.attempts[0].startedAt) - startedMs).toBeGreaterThanOrEqual(5 * 1000);

@@ -5,7 +5,7 @@ import { TEST_SECRET } from '../helpers/deps';
 import { nativeVerifies, standardVerifies } from '../helpers/endpoints';
 import { describePostgres, startTestPostgres, type TestPostgres } from '../helpers/postgres';
 import type { FetchCall } from '../helpers/send-fakes';
-import { freePort, killSpawned, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+import { attemptsMade, freePort, killSpawned, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
 
 // Provider mode on two real server processes sharing one PostgreSQL database (docs/endpoints.md, "Several
 // instances"): endpoints, secrets, rotations and disabling made on one instance hold for the other's events and
@@ -52,15 +52,6 @@ const api = async (server: SpawnedServer, method: string, path: string, body?: u
 };
 
 type Published = { eventId: string; duplicate: boolean; deliveries: { deliveryId: string; endpointId: string }[] };
-
-/** The attempts this instance made, from its own /metrics. */
-async function attemptsMade(server: SpawnedServer): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('webhook_delivery_attempts_total{'))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
 
 describePostgres('STORE=postgres: endpoints shared by two instances', () => {
   let pg: TestPostgres;

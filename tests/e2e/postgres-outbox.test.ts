@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describePostgres, startTestPostgres, type TestPostgres } from '../helpers/postgres';
-import { freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+import { attemptsMade, freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
 import { eventually } from '../helpers/async';
 import { TEST_SECRET } from '../helpers/deps';
 
@@ -49,15 +49,6 @@ async function listAll(server: SpawnedServer, status?: string): Promise<Delivery
     if (page.nextCursor === null) return all;
     cursor = `&cursor=${page.nextCursor}`;
   }
-}
-
-/** The attempts this instance made, from its own /metrics. */
-async function attemptsMade(server: SpawnedServer): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('webhook_delivery_attempts_total{'))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
 const send = async (server: SpawnedServer, url: string, n: number, query = ''): Promise<Response> =>

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { nativeVerifies, providerApp, type Backend, type ProviderApp } from '../helpers/endpoints';
+import { failSecretReads, nativeVerifies, providerApp, type Backend, type ProviderApp } from '../helpers/endpoints';
 
 /**
  * Every attempt of an endpoint's delivery reads the endpoint (sender/delivery-target.ts). A store that cannot
@@ -16,20 +16,11 @@ describe.each<Backend>(['memory', 'sqlite'])('an endpoint that cannot be read at
 
   it('keeps the delivery pending and delivers it once the endpoint can be read again', async () => {
     const { secret } = await p.createEndpoint({ url: 'https://customer.example/hooks' });
-    const store = p.deps.endpointStore;
-    const secrets = store.secrets.bind(store);
-    let failures = 1;
-    store.secrets = async (id) => {
-      if (failures > 0) {
-        failures -= 1;
-        throw new Error('database restarting');
-      }
-      return secrets(id);
-    };
+    const failures = failSecretReads(p.deps.endpointStore, 1);
     const startedMs = p.clock.now();
     const res = await p.publish({ eventType: 'order.paid', payload: { n: 1 } });
     expect(res.status).toBe(202);
-    expect(failures).toBe(0); // the lookup did fail once
+    expect(failures.remaining()).toBe(0); // the lookup did fail once
 
     const delivery = await request(p.app).get(`/webhook/deliveries/${res.body.deliveries[0].deliveryId}`);
     expect(delivery.body).toMatchObject({ status: 'delivered', error: null });

@@ -159,3 +159,20 @@ export function heldSleep(): { factory: (clock: ReturnType<typeof fakeClock>) =>
   };
   return { factory, release };
 }
+
+/**
+ * Makes the endpoint store's secret lookup (read at every attempt) throw `times` times, as a restarting database
+ * would, then read normally again. `remaining()` is how many failures are still to come.
+ */
+export function failSecretReads(store: AppDeps['endpointStore'], times: number): { remaining: () => number } {
+  const secrets = store.secrets.bind(store);
+  let failures = times;
+  store.secrets = async (id) => {
+    if (failures > 0) {
+      failures -= 1;
+      throw new Error('database restarting');
+    }
+    return secrets(id);
+  };
+  return { remaining: () => failures };
+}

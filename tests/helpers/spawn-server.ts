@@ -104,3 +104,12 @@ export async function spawnServer(port: number, env: Record<string, string>, tim
     },
   };
 }
+
+/** The attempts this instance made, from its own /metrics. */
+export async function attemptsMade(server: SpawnedServer): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('webhook_delivery_attempts_total{'))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}

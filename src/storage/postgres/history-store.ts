@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { entryWeight, eventTypeFilter } from '../../history/query';
-import { DAY_MS, idHolderVerdict, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
+import { DAY_MS, idHolderVerdict, pageLength, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
 import { pageBefore } from '../../paging';
 import type { WebhookEvent } from '../../processing/registry';
 import type { SchemeName } from '../../signature/types';
@@ -166,13 +166,7 @@ export class PgHistoryStore implements HistoryStore {
     if (filter !== undefined && 'prefix' in filter) where.push(`starts_with(event_type, $${values.push(filter.prefix)})`);
     // One row more than asked tells whether there is a next page.
     const { rows } = await this.pool.query<HistoryRow>(`SELECT ${ROW_COLUMNS} FROM history WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $2`, values);
-    const maxBytes = query.maxBytes ?? Number.POSITIVE_INFINITY;
-    let count = 0;
-    let weight = 0;
-    while (count < rows.length && count < query.limit && (count === 0 || weight + rows[count]!.weight <= maxBytes)) {
-      weight += rows[count]!.weight;
-      count += 1;
-    }
+    const count = pageLength(rows, query.limit, query.maxBytes);
     const page = rows.slice(0, count);
     return { items: page.map(toEntry), nextCursor: count < rows.length ? page[page.length - 1]!.seq : null };
   }

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { entryWeight, eventTypeFilter } from '../../history/query';
-import { DAY_MS, idHolderVerdict, toWebhookEvent, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
+import { DAY_MS, idHolderVerdict, pageLength, toWebhookEvent, type AcceptOutcome, type EntryUpdate, type HistoryEntry, type HistoryPage, type HistoryQuery, type HistoryStatus, type HistoryStore, type ProcessingState } from '../../history/store';
 import { pageBefore } from '../../paging';
 import type { WebhookEvent } from '../../processing/registry';
 import type { SchemeName } from '../../signature/types';
@@ -225,13 +225,7 @@ export class SqliteHistoryStore implements HistoryStore {
       prefix,
       prefixEnd: prefix === undefined ? undefined : `${prefix.slice(0, -1)}/`,
     }) as Row[];
-    const maxBytes = query.maxBytes ?? Number.POSITIVE_INFINITY;
-    let count = 0;
-    let weight = 0;
-    while (count < rows.length && count < query.limit && (count === 0 || weight + rows[count]!.weight <= maxBytes)) {
-      weight += rows[count]!.weight;
-      count += 1;
-    }
+    const count = pageLength(rows, query.limit, query.maxBytes);
     const page = rows.slice(0, count);
     return { items: page.map(toEntry), nextCursor: count < rows.length ? String(page[page.length - 1]!.seq) : null };
   }
